@@ -1,0 +1,1 @@
+export { InvocationLabel } from '../abi/constants.js';

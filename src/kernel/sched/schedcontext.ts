@@ -1,0 +1,107 @@
+/**
+ * Scheduling-context binding and donation (seL4's schedcontext.c helpers):
+ * bind/unbind to TCBs and notifications, donation along IPC, resume.
+ */
+import { Kernel, SchedulerAction } from '../kernel.js';
+import type { Notification } from '../object/notification.js';
+import type { SchedContext } from '../object/schedcontext.js';
+import type { TCB } from '../object/tcb.js';
+import { tcbReleaseRemove, tcbSchedDequeue, tcbSchedEnqueue } from './queues.js';
+import { isSchedulable, rescheduleRequired } from './thread.js';
+import { postpone } from './time.js';
+
+/** If the SC's thread can run but its head refill is not ready or too small, postpone it. */
+export function schedContextResume(k: Kernel, sc: SchedContext | null): void {
+  if (sc === null || sc.tcb === null || !isSchedulable(sc.tcb)) return;
+  if (!(sc.refills.refillReady(k.curTime) && sc.refills.refillSufficient(0))) postpone(k, sc);
+}
+
+export function schedContextBindTCB(k: Kernel, sc: SchedContext, t: TCB): void {
+  sc.tcb = t;
+  t.sc = sc;
+  schedContextResume(k, sc);
+  if (isSchedulable(t)) {
+    tcbSchedEnqueue(k, t);
+    rescheduleRequired(k);
+  }
+}
+
+export function schedContextUnbindTCB(k: Kernel, sc: SchedContext, t: TCB): void {
+  if (t === k.curThread) rescheduleRequired(k);
+  tcbSchedDequeue(k, t);
+  tcbReleaseRemove(k, t);
+  t.sc = null;
+  sc.tcb = null;
+}
+
+export function schedContextDonate(k: Kernel, sc: SchedContext, to: TCB): void {
+  const from = sc.tcb;
+  if (from !== null) {
+    tcbSchedDequeue(k, from);
+    tcbReleaseRemove(k, from);
+    from.sc = null;
+    if (from === k.curThread || (k.schedulerAction === SchedulerAction.SwitchToThread && k.schedulerTarget === from)) {
+      rescheduleRequired(k);
+    }
+  }
+  sc.tcb = to;
+  to.sc = sc;
+  k.emit('donate', { sc: sc.paddr, from: from?.name ?? null, to: to.name });
+}
+
+export function schedContextBindNtfn(sc: SchedContext, n: Notification): void {
+  n.sc = sc;
+  sc.ntfn = n;
+}
+
+export function schedContextUnbindNtfn(sc: SchedContext): void {
+  if (sc.ntfn !== null) {
+    sc.ntfn.sc = null;
+    sc.ntfn = null;
+  }
+}
+
+export function schedContextUnbindAllTCBs(k: Kernel, sc: SchedContext): void {
+  if (sc.tcb !== null) schedContextUnbindTCB(k, sc, sc.tcb);
+}
+
+/** A thread woken through a notification with an SC borrows it (passive signal handlers). */
+export function maybeDonateSchedContext(k: Kernel, t: TCB, n: Notification): void {
+  if (t.sc !== null) return;
+  const sc = n.sc;
+  if (sc !== null && sc.tcb === null) {
+    schedContextDonate(k, sc, t);
+    if (sc !== k.curSC) sc.refills.refillUnblockCheck(k.curTime);
+    schedContextResume(k, sc);
+  }
+}
+
+/** A thread waiting passively gives back the SC it borrowed from its bound notification. */
+export function maybeReturnSchedContext(k: Kernel, n: Notification, t: TCB): void {
+  const sc = n.sc;
+  if (sc !== null && sc === t.sc) {
+    t.sc = null;
+    sc.tcb = null;
+    if (t === k.curThread) rescheduleRequired(k);
+  }
+}
+
+/** seL4's schedContext_cancelYieldTo. */
+export function schedContextCancelYieldTo(t: TCB): void {
+  if (t.yieldTo !== null) {
+    t.yieldTo.yieldFrom = null;
+    t.yieldTo = null;
+  }
+}
+
+/** seL4's schedContext_unbindYieldFrom. */
+export function schedContextUnbindYieldFrom(sc: SchedContext): void {
+  if (sc.yieldFrom !== null) schedContextCancelYieldTo(sc.yieldFrom);
+}
+
+/** seL4's schedContext_updateConsumed: report consumed time in microseconds, keeping the remainder. */
+export function schedContextUpdateConsumed(sc: SchedContext): number {
+  const us = Math.floor(sc.consumed / 1000);
+  sc.consumed -= us * 1000;
+  return us;
+}

@@ -1,0 +1,349 @@
+/**
+ * libsel4 for TypeScript threads: the system calls of sel4/syscalls.h and the
+ * message-register helpers, with libsel4's names and argument order. Blocking
+ * calls are generators: `const info = yield* seL4_Call(ep, tag)`.
+ *
+ * As in libsel4, message registers live in the IPC buffer; the syscall stubs
+ * move MR0..MR3 into the registers (a2..a5) before trapping and back after.
+ */
+import { IPCBUF_CAPS_OR_BADGES, IPCBUF_MSG, IPCBUF_RECEIVE_CNODE, IPCBUF_RECEIVE_DEPTH, IPCBUF_RECEIVE_INDEX } from '../kernel/kernel.js';
+import { REG_A0, REG_A1, REG_A2, REG_A6, REG_T0 } from '../kernel/object/tcb.js';
+import { seL4_MessageInfo_t } from './messageinfo.js';
+import { currentThread, UserThread } from './thread.js';
+import { splitWord, Word, WordOut } from './word.js';
+
+export * from './messageinfo.js';
+export { WordOut } from './word.js';
+export type { Word } from './word.js';
+
+export type seL4_CPtr = number;
+
+const enum Sys {
+  Call = -1,
+  ReplyRecv = -2,
+  NBSendRecv = -3,
+  NBSendWait = -4,
+  Send = -5,
+  NBSend = -6,
+  Recv = -7,
+  NBRecv = -8,
+  Wait = -9,
+  NBWait = -10,
+  Yield = -11,
+  DebugPutChar = -12,
+  DebugDumpScheduler = -13,
+  DebugHalt = -14,
+  DebugCapIdentify = -15,
+  DebugSnapshot = -16,
+  DebugNameThread = -17,
+}
+
+const split = { hi: 0, lo: 0 };
+
+function ipcU32(u: UserThread): { u32: Uint32Array; base: number } {
+  const p = u.ipcBufferOrThrow();
+  const r = u.machine.mem.regionOf(p, 8)!;
+  return { u32: r.u32, base: (p - r.base) >>> 2 };
+}
+
+// ------------------------------------------------------- message registers
+
+export function seL4_SetMR(i: number, v: Word): void {
+  const u = currentThread();
+  const b = ipcU32(u);
+  splitWord(v, split);
+  const o = b.base + ((IPCBUF_MSG + 8 * i) >>> 2);
+  b.u32[o] = split.lo;
+  b.u32[o + 1] = split.hi;
+}
+
+/** MR i as a number (exact below 2^53). */
+export function seL4_GetMR(i: number): number {
+  const u = currentThread();
+  const b = ipcU32(u);
+  const o = b.base + ((IPCBUF_MSG + 8 * i) >>> 2);
+  return b.u32[o + 1]! * 4294967296 + b.u32[o]!;
+}
+
+/** MR i as a full 64-bit word. */
+export function seL4_GetMRWord(i: number): bigint {
+  const u = currentThread();
+  const b = ipcU32(u);
+  const o = b.base + ((IPCBUF_MSG + 8 * i) >>> 2);
+  return (BigInt(b.u32[o + 1]!) << 32n) | BigInt(b.u32[o]!);
+}
+
+/** Set extra cap i of the next message (caps_or_badges[i]). */
+export function seL4_SetCap(i: number, cptr: seL4_CPtr): void {
+  const b = ipcU32(currentThread());
+  splitWord(cptr, split);
+  const o = b.base + ((IPCBUF_CAPS_OR_BADGES + 8 * i) >>> 2);
+  b.u32[o] = split.lo;
+  b.u32[o + 1] = split.hi;
+}
+
+/** The badge of an unwrapped cap i of the last message received. */
+export function seL4_GetBadge(i: number): bigint {
+  const b = ipcU32(currentThread());
+  const o = b.base + ((IPCBUF_CAPS_OR_BADGES + 8 * i) >>> 2);
+  return (BigInt(b.u32[o + 1]!) << 32n) | BigInt(b.u32[o]!);
+}
+
+/** Where a received capability is placed: root CNode cptr, index within it and depth. */
+export function seL4_SetCapReceivePath(root: seL4_CPtr, index: seL4_CPtr, depth: number): void {
+  const u = currentThread();
+  const p = u.ipcBufferOrThrow();
+  const mem = u.machine.mem;
+  mem.write64(p + IPCBUF_RECEIVE_CNODE, BigInt(root));
+  mem.write64(p + IPCBUF_RECEIVE_INDEX, BigInt(index));
+  mem.write64(p + IPCBUF_RECEIVE_DEPTH, BigInt(depth));
+}
+
+/** The user data word of the IPC buffer (libsel4 keeps a pointer there). */
+export function seL4_GetUserData(): number {
+  const u = currentThread();
+  return Number(u.machine.mem.read64(u.ipcBufferOrThrow() + IPCBUF_MSG + 8 * 120));
+}
+
+// ---------------------------------------------------------------- plumbing
+
+function setRegWord(u: UserThread, reg: number, v: Word): void {
+  splitWord(v, split);
+  u.tcb.setReg(reg, split.hi, split.lo);
+}
+
+/** Copy MR0..MR3 from the IPC buffer into a2..a5 (if there is an IPC buffer). */
+function loadMRs(u: UserThread, n: number): void {
+  const p = u.ipcBufferPaddr();
+  if (p < 0) return;
+  const r = u.machine.mem.regionOf(p, 8)!;
+  const src = r.u32;
+  const base = (p - r.base + IPCBUF_MSG) >>> 2;
+  const regs = u.tcb.regs32;
+  const m = n < 4 ? n : 4;
+  for (let i = 0; i < m; i++) {
+    regs[2 * (REG_A2 + i)] = src[base + 2 * i]!;
+    regs[2 * (REG_A2 + i) + 1] = src[base + 2 * i + 1]!;
+  }
+}
+
+/** Copy a2..a5 back into MR0..MR3 of the IPC buffer. */
+function storeMRs(u: UserThread): void {
+  const p = u.ipcBufferPaddr();
+  if (p < 0) return;
+  const r = u.machine.mem.regionOf(p, 8)!;
+  const dst = r.u32;
+  const base = (p - r.base + IPCBUF_MSG) >>> 2;
+  const regs = u.tcb.regs32;
+  for (let i = 0; i < 4; i++) {
+    dst[base + 2 * i] = regs[2 * (REG_A2 + i)]!;
+    dst[base + 2 * i + 1] = regs[2 * (REG_A2 + i) + 1]!;
+  }
+}
+
+function infoOf(u: UserThread): seL4_MessageInfo_t {
+  return u.tcb.getRegNumber(REG_A1);
+}
+
+function saveBadge(u: UserThread, sender: WordOut | null): void {
+  if (sender !== null) {
+    sender.hi = u.tcb.getRegHi(REG_A0);
+    sender.lo = u.tcb.getRegLo(REG_A0);
+  }
+}
+
+// ------------------------------------------------------------------ syscalls
+
+export function* seL4_Send(dest: seL4_CPtr, info: seL4_MessageInfo_t): Generator<unknown, void, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, dest);
+  setRegWord(u, REG_A1, info);
+  loadMRs(u, info % 128);
+  yield* u.syscall(Sys.Send);
+}
+
+export function* seL4_NBSend(dest: seL4_CPtr, info: seL4_MessageInfo_t): Generator<unknown, void, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, dest);
+  setRegWord(u, REG_A1, info);
+  loadMRs(u, info % 128);
+  yield* u.syscall(Sys.NBSend);
+}
+
+export function* seL4_Call(dest: seL4_CPtr, info: seL4_MessageInfo_t): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, dest);
+  setRegWord(u, REG_A1, info);
+  loadMRs(u, info % 128);
+  yield* u.syscall(Sys.Call);
+  storeMRs(u);
+  return infoOf(u);
+}
+
+export function* seL4_Recv(src: seL4_CPtr, sender: WordOut | null, reply: seL4_CPtr): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, src);
+  setRegWord(u, REG_A6, reply);
+  yield* u.syscall(Sys.Recv);
+  storeMRs(u);
+  saveBadge(u, sender);
+  return infoOf(u);
+}
+
+export function* seL4_NBRecv(src: seL4_CPtr, sender: WordOut | null, reply: seL4_CPtr): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, src);
+  setRegWord(u, REG_A6, reply);
+  yield* u.syscall(Sys.NBRecv);
+  storeMRs(u);
+  saveBadge(u, sender);
+  return infoOf(u);
+}
+
+export function* seL4_ReplyRecv(
+  src: seL4_CPtr,
+  info: seL4_MessageInfo_t,
+  sender: WordOut | null,
+  reply: seL4_CPtr,
+): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, src);
+  setRegWord(u, REG_A1, info);
+  setRegWord(u, REG_A6, reply);
+  loadMRs(u, info % 128);
+  yield* u.syscall(Sys.ReplyRecv);
+  storeMRs(u);
+  saveBadge(u, sender);
+  return infoOf(u);
+}
+
+export function* seL4_NBSendRecv(
+  dest: seL4_CPtr,
+  info: seL4_MessageInfo_t,
+  src: seL4_CPtr,
+  sender: WordOut | null,
+  reply: seL4_CPtr,
+): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_T0, dest);
+  setRegWord(u, REG_A0, src);
+  setRegWord(u, REG_A1, info);
+  setRegWord(u, REG_A6, reply);
+  loadMRs(u, info % 128);
+  yield* u.syscall(Sys.NBSendRecv);
+  storeMRs(u);
+  saveBadge(u, sender);
+  return infoOf(u);
+}
+
+export function* seL4_NBSendWait(
+  dest: seL4_CPtr,
+  info: seL4_MessageInfo_t,
+  src: seL4_CPtr,
+  sender: WordOut | null,
+): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A6, dest);
+  setRegWord(u, REG_A0, src);
+  setRegWord(u, REG_A1, info);
+  loadMRs(u, info % 128);
+  yield* u.syscall(Sys.NBSendWait);
+  storeMRs(u);
+  saveBadge(u, sender);
+  return infoOf(u);
+}
+
+export function* seL4_Wait(src: seL4_CPtr, sender: WordOut | null): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, src);
+  yield* u.syscall(Sys.Wait);
+  storeMRs(u);
+  saveBadge(u, sender);
+  return infoOf(u);
+}
+
+export function* seL4_NBWait(src: seL4_CPtr, sender: WordOut | null): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, src);
+  yield* u.syscall(Sys.NBWait);
+  storeMRs(u);
+  saveBadge(u, sender);
+  return infoOf(u);
+}
+
+/** Signal a notification: a Send of an empty message. */
+export function* seL4_Signal(dest: seL4_CPtr): Generator<unknown, void, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, dest);
+  u.tcb.setReg(REG_A1, 0, 0);
+  yield* u.syscall(Sys.Send);
+}
+
+/** Poll a notification: returns the word (0 if none pending) through sender. */
+export function* seL4_Poll(src: seL4_CPtr, sender: WordOut | null): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  return yield* seL4_NBWait(src, sender);
+}
+
+export function* seL4_Yield(): Generator<unknown, void, unknown> {
+  yield* currentThread().syscall(Sys.Yield);
+}
+
+// ------------------------------------------------------------------- debug
+
+export function* seL4_DebugPutChar(c: number): Generator<unknown, void, unknown> {
+  const u = currentThread();
+  u.tcb.setReg(REG_A0, 0, c & 0xff);
+  yield* u.syscall(Sys.DebugPutChar);
+}
+
+export function* seL4_DebugPutString(s: string): Generator<unknown, void, unknown> {
+  for (let i = 0; i < s.length; i++) yield* seL4_DebugPutChar(s.charCodeAt(i));
+}
+
+export function* seL4_DebugHalt(): Generator<unknown, void, unknown> {
+  yield* currentThread().syscall(Sys.DebugHalt);
+}
+
+export function* seL4_DebugCapIdentify(cap: seL4_CPtr): Generator<unknown, number, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, cap);
+  yield* u.syscall(Sys.DebugCapIdentify);
+  return u.tcb.getRegLo(REG_A0);
+}
+
+export function* seL4_DebugNameThread(tcb: seL4_CPtr, name: string): Generator<unknown, void, unknown> {
+  const u = currentThread();
+  const p = u.ipcBufferOrThrow();
+  const bytes = new TextEncoder().encode(name.slice(0, 63));
+  const mem = u.machine.mem;
+  for (let i = 0; i < bytes.length; i++) mem.write8(p + IPCBUF_MSG + i, bytes[i]!);
+  mem.write8(p + IPCBUF_MSG + bytes.length, 0);
+  setRegWord(u, REG_A0, tcb);
+  yield* u.syscall(Sys.DebugNameThread);
+}
+
+/** Make a system call with an arbitrary number (unknown ones raise UnknownSyscall faults). */
+export function* seL4_RawSyscall(n: number): Generator<unknown, void, unknown> {
+  yield* currentThread().syscall(n);
+}
+
+// --------------------------------------------------------- user-level work
+
+/** Spend ns of simulated CPU time computing (preemptible). */
+export function* sel4ts_Work(ns: number): Generator<unknown, void, unknown> {
+  yield* currentThread().work(ns);
+}
+
+/** Read a word of the thread's virtual memory (VM faults go to its fault handler). */
+export function* sel4ts_Load(vaddr: number, size: 1 | 2 | 4 | 8 = 8): Generator<unknown, bigint, unknown> {
+  return yield* currentThread().load(vaddr, size);
+}
+
+export function* sel4ts_Store(vaddr: number, value: Word, size: 1 | 2 | 4 | 8 = 8): Generator<unknown, void, unknown> {
+  yield* currentThread().store(vaddr, size, value);
+}
+
+/** Raise a user exception as an illegal instruction would (scause number, code). */
+export function* sel4ts_UserException(number: number, code = 0): Generator<unknown, void, unknown> {
+  yield* currentThread().userException(number, code);
+}
