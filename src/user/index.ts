@@ -3,3 +3,4 @@ export * from './libsel4.js';
 export * from './invocations.js';
 export { UserThread, currentThread, SYSCALL_SITE } from './thread.js';
 export type { Program } from './thread.js';
+export * from './vka.js';
