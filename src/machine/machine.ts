@@ -44,6 +44,12 @@ export interface RunResult {
   steps: number;
 }
 
+/** What runs a thread's user code: a TypeScript program or the emulated hart. */
+export interface ThreadContext {
+  /** Run until the thread blocks, is preempted or stops; false when it has finished for good. */
+  resume(): boolean;
+}
+
 export interface ProgramEntry {
   name: string;
   program: Program;
@@ -64,6 +70,8 @@ export class Machine {
   private readonly programs = new Map<number, ProgramEntry>();
   private nextProgram = 0;
   private readonly onConsole: ((text: string) => void) | null;
+  /** Creates the context that runs a thread whose pc is not a TypeScript program (the RISC-V hart). */
+  hartFactory: ((m: Machine, t: TCB) => ThreadContext | null) | null = null;
 
   constructor(opts: MachineOptions = {}) {
     this.booted = bootKernel(opts);
@@ -205,11 +213,15 @@ export class Machine {
   // ------------------------------------------------------------------ run
 
   /** The user context of a thread, created from its pc the first time it runs. */
-  private contextOf(t: TCB): UserThread | null {
-    if (t.userContext instanceof UserThread) return t.userContext;
+  private contextOf(t: TCB): ThreadContext | null {
+    if (t.userContext !== null) return t.userContext as ThreadContext;
     const entry = t.getRegNumber(REG_NEXT_IP);
     const p = this.programs.get(entry);
-    if (p === undefined) return null;
+    if (p === undefined) {
+      const h = this.hartFactory === null ? null : this.hartFactory(this, t);
+      if (h !== null) t.userContext = h;
+      return h;
+    }
     const args = [t.getRegNumber(REG_A0), t.getRegNumber(REG_A0 + 1), t.getRegNumber(REG_A0 + 2)];
     const u = new UserThread(this, t, p.program, args);
     t.userContext = u;
