@@ -1,9 +1,27 @@
 /** Kernel build configuration (the CONFIG_* values of the seL4 build we mirror). */
+
+/**
+ * One entry of the static domain schedule (seL4's dschedule_t): the domain
+ * that runs and for how long. seL4 (MCS) states lengths in milliseconds and
+ * converts them with usToTicks(length * US_IN_MS); here they are given
+ * directly in nanoseconds of the simulated clock.
+ */
+export interface DomainScheduleEntry {
+  domain: number;
+  /** Length of the slot in ns (at least MIN_BUDGET, 20 us). */
+  length: number;
+}
+
 export interface KernelConfig {
   /** CONFIG_NUM_PRIORITIES */
   numPriorities: number;
   /** CONFIG_NUM_DOMAINS */
   numDomains: number;
+  /**
+   * The static domain schedule (ksDomSchedule). Only used when numDomains > 1;
+   * seL4's default schedule is one 1 ms slot of domain 0.
+   */
+  domainSchedule: DomainScheduleEntry[];
   /** CONFIG_RETYPE_FAN_OUT_LIMIT */
   retypeFanOutLimit: number;
   /** CONFIG_ROOT_CNODE_SIZE_BITS */
@@ -20,6 +38,7 @@ export function defaultKernelConfig(): KernelConfig {
   return {
     numPriorities: 256,
     numDomains: 1,
+    domainSchedule: [{ domain: 0, length: 1_000_000 }],
     retypeFanOutLimit: 256,
     rootCNodeSizeBits: 12,
     maxBootInfoUntypedCaps: 230,

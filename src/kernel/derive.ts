@@ -21,14 +21,14 @@ export function deriveCap(k: Kernel, slot: Slot, cap: Cap): Cap | null {
     case CapType.Zombie:
     case CapType.IRQControl:
       return Cap.NULL;
+    // With CONFIG_KERNEL_MCS reply caps name Reply objects and derive like
+    // any other cap (seL4 nulls them only in the non-MCS kernel).
     case CapType.Untyped:
       if (hasChildren(slot)) {
         k.error(SeL4Error.RevokeFirst);
         return null;
       }
       return cap;
-    case CapType.Reply:
-      return Cap.NULL;
     case CapType.PageTable:
       if (!cap.isMapped) {
         k.error(SeL4Error.IllegalOperation);

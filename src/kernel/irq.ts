@@ -19,8 +19,10 @@ import { cteDelete } from './delete.js';
 
 /** PLIC_MAX_IRQ for qemu-riscv-virt (seL4's platform config). */
 export const PLIC_MAX_IRQ = 128;
-/** The kernel's own timer interrupt number on RISC-V (KERNEL_TIMER_IRQ). */
+/** The kernel's own timer interrupt number on RISC-V (KERNEL_TIMER_IRQ = INTERRUPT_CORE_TIMER). */
 export const KERNEL_TIMER_IRQ = 129;
+/** seL4's maxIRQ on riscv without SMP: the core timer, right after the PLIC sources. */
+export const MAX_IRQ = KERNEL_TIMER_IRQ;
 
 export enum IRQState {
   Inactive = 0,
@@ -54,9 +56,10 @@ export class IRQTable {
   }
 }
 
+/** seL4's Arch_checkIRQ (riscv): 1..maxIRQ; the timer (maxIRQ) then fails as already active. */
 function checkIRQ(k: Kernel, irq: number): boolean {
-  if (irq > PLIC_MAX_IRQ || irq === 0) {
-    k.rangeError(1, PLIC_MAX_IRQ);
+  if (irq > MAX_IRQ || irq === 0) {
+    k.rangeError(1, MAX_IRQ);
     return false;
   }
   return true;
@@ -141,7 +144,15 @@ export function deletedIRQHandler(k: Kernel, irq: number): void {
  * notification. The IRQ stays claimed until acknowledged.
  */
 export function handleInterrupt(k: Kernel, irq: number): void {
-  if (irq < 0 || irq > KERNEL_TIMER_IRQ) return;
+  if (irq < 0) return;
+  if (irq > MAX_IRQ) {
+    // Out of range: masked and acknowledged as if it never happened.
+    if (k.irqs.controller !== null) {
+      k.irqs.controller.mask(irq, true);
+      k.irqs.controller.complete(irq);
+    }
+    return;
+  }
   const st = k.irqs.state[irq];
   if (st === IRQState.Signal) {
     k.irqs.claimed[irq] = 1;
@@ -149,7 +160,8 @@ export function handleInterrupt(k: Kernel, irq: number): void {
     if (c.type === CapType.Notification && c.canWrite()) sendSignal(k, c.obj as Notification, c.badgeHi, c.badgeLo);
     k.emit('irq', { irq });
   } else if (st === IRQState.Inactive) {
-    // Spurious or unowned: leave it claimed (masked), as seL4 does.
+    // Nobody owns it: mask the source (maskInterrupt(true, irq)) and leave the claim open.
     k.irqs.claimed[irq] = 1;
+    if (k.irqs.controller !== null) k.irqs.controller.mask(irq, true);
   }
 }

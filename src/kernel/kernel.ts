@@ -17,20 +17,24 @@ import type { SchedContext } from './object/schedcontext.js';
 import { IRQTable } from './irq.js';
 import { ASIDTable } from './vspace/vspace.js';
 
+import { seL4_FastMessageRegisters, seL4_MsgMaxExtraCaps, seL4_MsgMaxLength } from '../abi/constants.js';
+export {
+  IPCBUF_TAG,
+  IPCBUF_MSG,
+  IPCBUF_USERDATA as IPCBUF_USER_DATA,
+  IPCBUF_CAPS_OR_BADGES,
+  IPCBUF_RECEIVE_CNODE,
+  IPCBUF_RECEIVE_INDEX,
+  IPCBUF_RECEIVE_DEPTH,
+} from '../abi/ipcbuffer.js';
+import { IPCBUF_MSG } from '../abi/ipcbuffer.js';
+
 /** Number of message registers passed in registers on riscv (a2..a5). */
-export const N_MSG_REGISTERS = 4;
+export const N_MSG_REGISTERS = seL4_FastMessageRegisters;
 /** seL4_MsgMaxLength */
-export const MSG_MAX_LENGTH = 120;
+export const MSG_MAX_LENGTH = seL4_MsgMaxLength;
 /** seL4_MsgMaxExtraCaps */
-export const MSG_MAX_EXTRA_CAPS = 3;
-/** Byte offsets in seL4_IPCBuffer (riscv64). */
-export const IPCBUF_TAG = 0;
-export const IPCBUF_MSG = 8;
-export const IPCBUF_USER_DATA = 8 + 8 * MSG_MAX_LENGTH;
-export const IPCBUF_CAPS_OR_BADGES = IPCBUF_USER_DATA + 8;
-export const IPCBUF_RECEIVE_CNODE = IPCBUF_CAPS_OR_BADGES + 8 * MSG_MAX_EXTRA_CAPS;
-export const IPCBUF_RECEIVE_INDEX = IPCBUF_RECEIVE_CNODE + 8;
-export const IPCBUF_RECEIVE_DEPTH = IPCBUF_RECEIVE_INDEX + 8;
+export const MSG_MAX_EXTRA_CAPS = seL4_MsgMaxExtraCaps;
 
 /** seL4's scheduler action: resume the current thread, choose a new one, or switch to a given one. */
 export enum SchedulerAction {

@@ -52,9 +52,10 @@ export function lookupSlotForCNodeOp(
     return null;
   }
   if (k.resolveOut.bitsRemaining !== 0) {
+    // seL4 builds lookup_fault_depth_mismatch_new(bitsFound = 0, bitsLeft = bitsRemaining).
     k.lookupFault.type = LookupFailure.DepthMismatch;
-    k.lookupFault.bitsLeft = 0;
-    k.lookupFault.bitsFound = k.resolveOut.bitsRemaining;
+    k.lookupFault.bitsLeft = k.resolveOut.bitsRemaining;
+    k.lookupFault.bitsFound = 0;
     k.failedLookup(isSource);
     return null;
   }

@@ -26,6 +26,7 @@ import { chargeBudget, checkBudget, checkBudgetRestart, updateTimestamp } from '
 import { schedule, setThreadState } from './sched/thread.js';
 import { schedContextCompleteYieldTo } from './schedinvocation.js';
 import { handleDebugSyscall } from './debug.js';
+import { fastpathSyscall } from './fastpath.js';
 
 export enum Syscall {
   Call = -1,
@@ -52,6 +53,7 @@ function decodeInvocation(
   block: boolean,
   call: boolean,
   canDonate: boolean,
+  firstPhase: boolean,
 ): SeL4Error {
   switch (cap.type) {
     case CapType.Null:
@@ -72,10 +74,14 @@ function decodeInvocation(
       doReplyTransfer(k, k.curThread, cap.obj as Reply, cap.canGrant());
       return SeL4Error.NoError;
     case CapType.Thread:
+      // MCS: the send phase of ReplyRecv / NBSendRecv / NBSendWait may not invoke these.
+      if (firstPhase) return k.invalidCapability(0);
       return decodeTCBInvocation(k, label, length, cap, slot, call);
     case CapType.Domain:
+      if (firstPhase) return k.invalidCapability(0);
       return decodeDomainInvocation(k, label, length);
     case CapType.CNode:
+      if (firstPhase) return k.invalidCapability(0);
       return decodeCNodeInvocation(k, label, length, cap);
     case CapType.Untyped:
       return decodeUntypedInvocation(k, label, length, slot, cap);
@@ -84,8 +90,10 @@ function decodeInvocation(
     case CapType.IRQHandler:
       return decodeIRQHandlerInvocation(k, label, cap.word);
     case CapType.SchedControl:
+      if (firstPhase) return k.invalidCapability(0);
       return decodeSchedControlInvocation(k, label, length, cap);
     case CapType.SchedContext:
+      if (firstPhase) return k.invalidCapability(0);
       return decodeSchedContextInvocation(k, label, length, cap, call);
     default:
       void cptrLo;
@@ -103,8 +111,15 @@ function capFault(k: Kernel, hi: number, lo: number, inReceivePhase: boolean): v
   f.inReceivePhase = inReceivePhase;
 }
 
-/** seL4's handleInvocation. */
-function handleInvocation(k: Kernel, isCall: boolean, isBlocking: boolean, canDonate: boolean, cptrReg: number): Exception {
+/** seL4's handleInvocation (MCS: firstPhase is the send phase of a combined send-receive). */
+function handleInvocation(
+  k: Kernel,
+  isCall: boolean,
+  isBlocking: boolean,
+  canDonate: boolean,
+  firstPhase: boolean,
+  cptrReg: number,
+): Exception {
   const t = k.curThread;
   const cptrHi = t.getRegHi(cptrReg);
   const cptrLo = t.getRegLo(cptrReg);
@@ -127,7 +142,7 @@ function handleInvocation(k: Kernel, isCall: boolean, isBlocking: boolean, canDo
   k.curBuffer = buffer;
   const label = msgInfoGetLabel(infoHi, infoLo);
   k.err.type = SeL4Error.NoError;
-  const status = decodeInvocation(k, label, length, cptrLo, slot, slot.cap, isBlocking, isCall, canDonate);
+  const status = decodeInvocation(k, label, length, cptrLo, slot, slot.cap, isBlocking, isCall, canDonate, firstPhase);
   k.curBuffer = -1;
   if (status !== SeL4Error.NoError) {
     if (isCall) replyFromKernelError(k, t);
@@ -156,14 +171,8 @@ function handleRecv(k: Kernel, isBlocking: boolean, canReply: boolean): void {
       if (!cap.canRead()) break;
       let replyCap: Cap = Cap.NULL;
       if (canReply) {
-        const rhi = t.getRegHi(REG_A6);
-        const rlo = t.getRegLo(REG_A6);
-        const rc = lookupCap(k, t, rhi, rlo);
-        if (rc === null) {
-          capFault(k, rhi, rlo, true);
-          handleFault(k, t);
-          return;
-        }
+        const rc = lookupReply(k, t);
+        if (rc === null) return;
         replyCap = rc;
       }
       receiveIPC(k, t, cap, isBlocking, replyCap);
@@ -182,6 +191,23 @@ function handleRecv(k: Kernel, isBlocking: boolean, canReply: boolean): void {
   k.lookupFault.bitsLeft = 0;
   capFault(k, hi, lo, true);
   handleFault(k, t);
+}
+
+/**
+ * seL4's lookupReply (MCS): the reply cap named by the replyRegister. A failed
+ * lookup, or a cap that is not a reply object, is a cap fault on that cptr in
+ * the receive phase (for a wrong cap type the lookup failure is left as it was).
+ */
+function lookupReply(k: Kernel, t: TCB): Cap | null {
+  const rhi = t.getRegHi(REG_A6);
+  const rlo = t.getRegLo(REG_A6);
+  const rc = lookupCap(k, t, rhi, rlo);
+  if (rc === null || rc.type !== CapType.Reply) {
+    capFault(k, rhi, rlo, true);
+    handleFault(k, t);
+    return null;
+  }
+  return rc;
 }
 
 /** seL4's handleYield (MCS): give up the rest of the current budget. */
@@ -214,33 +240,34 @@ function kernelExit(k: Kernel): void {
  * NextIP after it. `now` is the current time in ns.
  */
 export function handleSyscall(k: Kernel, syscall: number, now: number): void {
+  if ((syscall === Syscall.Call || syscall === Syscall.ReplyRecv) && fastpathSyscall(k, syscall, now)) return;
   const t = k.curThread;
   t.syscalls++;
   updateTimestamp(k, now);
   if (checkBudgetRestart(k)) {
     switch (syscall) {
       case Syscall.Send:
-        handleInvocation(k, false, true, false, REG_A0);
+        handleInvocation(k, false, true, false, false, REG_A0);
         break;
       case Syscall.NBSend:
-        handleInvocation(k, false, false, false, REG_A0);
+        handleInvocation(k, false, false, false, false, REG_A0);
         break;
       case Syscall.Call:
-        handleInvocation(k, true, true, true, REG_A0);
+        handleInvocation(k, true, true, true, false, REG_A0);
         break;
       case Syscall.Recv:
         handleRecv(k, true, true);
         break;
       case Syscall.ReplyRecv:
-        handleInvocation(k, false, false, true, REG_A6);
+        handleInvocation(k, false, false, true, true, REG_A6);
         handleRecv(k, true, true);
         break;
       case Syscall.NBSendRecv:
-        handleInvocation(k, false, false, true, REG_T0);
+        handleInvocation(k, false, false, true, true, REG_T0);
         handleRecv(k, true, true);
         break;
       case Syscall.NBSendWait:
-        handleInvocation(k, false, false, true, REG_A6);
+        handleInvocation(k, false, false, true, true, REG_A6);
         handleRecv(k, true, false);
         break;
       case Syscall.NBRecv:

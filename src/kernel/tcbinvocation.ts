@@ -76,6 +76,19 @@ function checkValidIPCBuffer(k: Kernel, vptr: number, c: Cap): boolean {
   return true;
 }
 
+/** seL4's isBlocked: waiting in an endpoint, notification or reply. */
+function isBlocked(t: TCB): boolean {
+  switch (t.state) {
+    case ThreadState.BlockedOnReceive:
+    case ThreadState.BlockedOnSend:
+    case ThreadState.BlockedOnNotification:
+    case ThreadState.BlockedOnReply:
+      return true;
+    default:
+      return false;
+  }
+}
+
 export function setPriority(k: Kernel, t: TCB, prio: number): void {
   switch (t.state) {
     case ThreadState.Running:
@@ -299,6 +312,7 @@ function decodeSetSchedParams(k: Kernel, target: TCB, cap: Cap, slot: Slot, leng
     sc = scCap.obj as SchedContext;
     if (target.sc !== null) return k.error(SeL4Error.IllegalOperation);
     if (sc.tcb !== null) return k.error(SeL4Error.IllegalOperation);
+    if (isBlocked(target) && !sc.refills.released(k.curTime)) return k.error(SeL4Error.IllegalOperation);
   } else if (scCap.type === CapType.Null) {
     if (target === k.curThread) return k.error(SeL4Error.IllegalOperation);
   } else {
@@ -356,7 +370,7 @@ function decodeCopyRegisters(k: Kernel, target: TCB, length: number): SeL4Error 
   const src = k.extraCaps[0];
   if (length < 1 || src === null) return k.error(SeL4Error.TruncatedMessage);
   const flags = k.argLo(0);
-  if (src.cap.type !== CapType.Thread) return k.invalidArgument(1);
+  if (src.cap.type !== CapType.Thread) return k.invalidCapability(1);
   const from = src.cap.obj as TCB;
   setThreadState(k, k.curThread, ThreadState.Restart);
   if ((flags & 1) !== 0) suspend(k, from);

@@ -16,9 +16,11 @@ import {
   handleVMFaultEvent,
 } from '../kernel/syscall.js';
 import { UserThread, Program } from '../user/thread.js';
+import { initSchedulerTime } from '../kernel/sched/time.js';
 import { CostModel, defaultCostModel } from './cost.js';
 import type { PhysicalMemory } from './memory.js';
 import { createVirtDeviceModels, VirtDeviceModels } from './virt.js';
+import { hartThreadFactory } from './hartthread.js';
 
 /** Entry addresses handed out for TypeScript programs: high in the user address space. */
 const PROGRAM_BASE = 0x3f00000000;
@@ -95,6 +97,7 @@ export class Machine {
       this.tlbGeneration++;
     };
     if (opts.checkInvariants !== undefined) k.invariantHook = opts.checkInvariants;
+    this.hartFactory = hartThreadFactory();
   }
 
   private emitConsole(b: number): void {
@@ -123,21 +126,26 @@ export class Machine {
 
   // ---------------------------------------------------------------- time
 
-  /** Charge ns of user time to the current thread, taking interrupts that become due. */
+  /**
+   * Charge ns of user time to the current thread, then take the timer
+   * interrupt if the kernel's deadline has passed (or a pending device
+   * interrupt). Callers step user code so as not to run far past k.deadline.
+   */
   userTime(ns: number): void {
     const k = this.kernel;
-    const t = k.curThread;
     this.now += ns;
-    t.cpuTime += ns;
+    k.curThread.cpuTime += ns;
     if (this.now >= k.deadline) this.interrupt(-1);
     else if (this.devices.plic.hasPending()) this.deviceInterrupt();
   }
 
+  /** Kernel entry and exit time, charged to the thread that entered the kernel. */
   private kernelTime(ns: number): void {
     this.now += ns;
     this.kernel.curThread.cpuTime += ns;
   }
 
+  /** Interrupt entry: irq -1 is the kernel's timer (the deadline it programmed). */
   private interrupt(irq: number): void {
     this.kernelTime(this.cost.kernelNsPerInterrupt);
     handleInterruptEntry(this.kernel, irq, this.now);
@@ -150,6 +158,20 @@ export class Machine {
     if (irq === 0) return false;
     this.interrupt(irq);
     return true;
+  }
+
+  /**
+   * Whether nothing can ever run again without outside input: the idle
+   * thread runs, no thread waits for a refill, and no thread is ready in any
+   * domain (with several domains a ready thread waits for its slot). The
+   * idle thread's own timer tick (its SC's budget) changes nothing then.
+   */
+  private quiescent(): boolean {
+    const k = this.kernel;
+    if (k.curThread !== k.idleThread || k.releaseHead !== null) return false;
+    const bm = k.readyBitmap;
+    for (let i = 0; i < bm.length; i++) if (bm[i] !== 0) return false;
+    return !this.devices.plic.hasPending();
   }
 
   // ------------------------------------------------------- kernel entries
@@ -242,10 +264,13 @@ export class Machine {
       if (this.deviceInterrupt()) continue;
       const t = k.curThread;
       if (t === k.idleThread) {
+        // Idle: time passes until the kernel's next deadline (a release, the
+        // end of a domain slot, or the idle SC's tick), then its interrupt.
+        if (this.quiescent()) return { reason: 'quiescent', now: this.now, steps };
         const next = Math.min(k.deadline, until);
-        if (next === Infinity) return { reason: 'quiescent', now: this.now, steps };
         if (next > this.now) {
           this.idleTime += next - this.now;
+          t.cpuTime += next - this.now;
           this.now = next;
         }
         if (this.now >= k.deadline) this.interrupt(-1);

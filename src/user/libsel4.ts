@@ -141,6 +141,10 @@ function storeMRs(u: UserThread): void {
   }
 }
 
+function regWord(u: UserThread, reg: number): bigint {
+  return (BigInt(u.tcb.getRegHi(reg)) << 32n) | BigInt(u.tcb.getRegLo(reg));
+}
+
 function infoOf(u: UserThread): seL4_MessageInfo_t {
   return u.tcb.getRegNumber(REG_A1);
 }
@@ -322,9 +326,81 @@ export function* seL4_DebugNameThread(tcb: seL4_CPtr, name: string): Generator<u
   yield* u.syscall(Sys.DebugNameThread);
 }
 
-/** Make a system call with an arbitrary number (unknown ones raise UnknownSyscall faults). */
-export function* seL4_RawSyscall(n: number): Generator<unknown, void, unknown> {
-  yield* currentThread().syscall(n);
+/**
+ * Make a system call with an arbitrary number (unknown ones raise UnknownSyscall
+ * faults). `args` are placed in a0, a1, ... (at most a0..a6); returns a0..a6 as
+ * they are when the call completes (a fault handler's reply may rewrite them).
+ */
+export function* seL4_RawSyscall(n: number, args: readonly Word[] = []): Generator<unknown, bigint[], unknown> {
+  const u = currentThread();
+  for (let i = 0; i < args.length && i < 7; i++) setRegWord(u, REG_A0 + i, args[i]!);
+  yield* u.syscall(n);
+  const out: bigint[] = [];
+  for (let i = 0; i < 7; i++) out.push(regWord(u, REG_A0 + i));
+  return out;
+}
+
+// ------------------------------------------- messages without an IPC buffer
+
+/**
+ * libsel4's *WithMRs variants: MR0..MR3 are passed in and out of the message
+ * registers through `mrs` (up to four words) instead of the IPC buffer, so a
+ * thread without an IPC buffer can still send and receive short messages.
+ */
+function putMRs(u: UserThread, mrs: readonly Word[]): void {
+  for (let i = 0; i < 4 && i < mrs.length; i++) setRegWord(u, REG_A2 + i, mrs[i]!);
+}
+function getMRs(u: UserThread, mrs: bigint[]): void {
+  for (let i = 0; i < 4; i++) mrs[i] = regWord(u, REG_A2 + i);
+}
+
+export function* seL4_SendWithMRs(dest: seL4_CPtr, info: seL4_MessageInfo_t, mrs: readonly Word[]): Generator<unknown, void, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, dest);
+  setRegWord(u, REG_A1, info);
+  putMRs(u, mrs);
+  yield* u.syscall(Sys.Send);
+}
+
+export function* seL4_CallWithMRs(dest: seL4_CPtr, info: seL4_MessageInfo_t, mrs: bigint[]): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, dest);
+  setRegWord(u, REG_A1, info);
+  putMRs(u, mrs);
+  yield* u.syscall(Sys.Call);
+  getMRs(u, mrs);
+  return infoOf(u);
+}
+
+export function* seL4_RecvWithMRs(
+  src: seL4_CPtr,
+  sender: WordOut | null,
+  mrs: bigint[],
+  reply: seL4_CPtr,
+): Generator<unknown, seL4_MessageInfo_t, unknown> {
+  const u = currentThread();
+  setRegWord(u, REG_A0, src);
+  setRegWord(u, REG_A6, reply);
+  yield* u.syscall(Sys.Recv);
+  getMRs(u, mrs);
+  saveBadge(u, sender);
+  return infoOf(u);
+}
+
+// ------------------------------------------------------- machine registers
+
+/**
+ * Read one of the running thread's machine registers, by seL4_UserContext
+ * index (pc 0, ra 1, sp 2, gp 3, s0..s11 4..15, a0..a7 16..23, t0..t6 24..30, tp 31).
+ * What an instruction reading that register would see.
+ */
+export function sel4ts_GetRegister(index: number): bigint {
+  return regWord(currentThread(), index);
+}
+
+/** Write one of the running thread's machine registers (seL4_UserContext index). */
+export function sel4ts_SetRegister(index: number, v: Word): void {
+  setRegWord(currentThread(), index, v);
 }
 
 // --------------------------------------------------------- user-level work

@@ -157,13 +157,21 @@ export class UserThread {
     this.machine.physWrite(p, size, typeof value === 'bigint' ? value : BigInt(value));
   }
 
-  /** Raise a user exception (as an illegal instruction would) and wait for it to be handled. */
+  /**
+   * Raise a user exception (as an illegal instruction at the current pc
+   * would) and wait for it to be handled. Like the faulting instruction, it
+   * is executed again whenever the thread is restarted at the same pc; it
+   * completes once the handler moves the pc past it (reply MR0 = pc + 4).
+   */
   *userException(number: number, code: number): Generator<unknown, void, unknown> {
     const m = this.machine;
     const t = this.tcb;
-    t.setReg(REG_PC, 0, SYSCALL_SITE);
-    t.setReg(REG_NEXT_IP, 0, SYSCALL_SITE);
-    m.userException(number, code);
-    if (m.kernel.curThread !== t) yield 0;
+    for (;;) {
+      t.setReg(REG_PC, 0, SYSCALL_SITE);
+      t.setReg(REG_NEXT_IP, 0, SYSCALL_SITE);
+      m.userException(number, code);
+      if (m.kernel.curThread !== t || t.state !== ThreadState.Running) yield 0;
+      if (t.getRegLo(REG_NEXT_IP) !== SYSCALL_SITE || t.getRegHi(REG_NEXT_IP) !== 0) return;
+    }
   }
 }

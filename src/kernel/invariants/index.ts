@@ -1,19 +1,52 @@
 /**
  * Kernel invariants checked at run time (the properties seL4's proofs
- * establish). Each check is a named function; checkInvariants runs them all
- * and throws InvariantViolation naming the first that fails.
+ * establish, restated for sel4ts's data structures). Each check is a named
+ * function that throws InvariantViolation naming itself; INVARIANTS registers
+ * them and checkInvariants runs them all after a kernel entry. The checks are
+ * linear in the number of objects and slots: one shared pass over the caps and
+ * the MDB (capscan.ts) and one over the objects (objscan.ts) serve them all.
  */
 import type { Kernel } from '../kernel.js';
 import type { Slot } from '../slot.js';
+import { beginBatch, endBatch } from './capscan.js';
+import { capsInsideUntyped, capsNameLiveObjects, objectsHaveCaps, untypedObjectsDisjoint } from './caps.js';
+import { callStacks, endpointQueues, notificationBinding, notificationQueues, replyObjects } from './ipc.js';
+import { mdbObjectRuns, mdbWellFormed } from './mdb.js';
+import { beginObjBatch, endObjBatch } from './objscan.js';
+import {
+  currentThread,
+  idleThread,
+  readyQueues,
+  releaseQueue,
+  runnableHaveSchedContext,
+  schedContexts,
+  schedulableThreadsQueued,
+} from './sched.js';
+import { asidTable, vspaceMappings } from './vspace.js';
 
-export class InvariantViolation extends Error {
-  constructor(
-    readonly invariant: string,
-    detail: string,
-  ) {
-    super(`invariant ${invariant} violated: ${detail}`);
-  }
-}
+export { InvariantViolation } from './violation.js';
+export {
+  asidTable,
+  callStacks,
+  capsInsideUntyped,
+  capsNameLiveObjects,
+  currentThread,
+  endpointQueues,
+  idleThread,
+  mdbObjectRuns,
+  mdbWellFormed,
+  notificationBinding,
+  notificationQueues,
+  objectsHaveCaps,
+  readyQueues,
+  releaseQueue,
+  replyObjects,
+  runnableHaveSchedContext,
+  schedContexts,
+  schedulableThreadsQueued,
+  untypedObjectsDisjoint,
+  vspaceMappings,
+};
 
 /** Every slot the kernel can reach: CNode slots, TCB slots and IRQ handler slots. */
 export function allSlots(k: Kernel): Slot[] {
@@ -24,21 +57,57 @@ export function allSlots(k: Kernel): Slot[] {
   return out;
 }
 
-/** The MDB is a well-formed doubly linked list over non-empty slots. */
-export function mdbWellFormed(k: Kernel): void {
-  for (const s of allSlots(k)) {
-    if (s.isEmpty) {
-      if (s.mdbPrev !== null || s.mdbNext !== null) throw new InvariantViolation('mdbWellFormed', 'empty slot with MDB links');
-      continue;
-    }
-    if (s.mdbNext !== null && s.mdbNext.mdbPrev !== s) throw new InvariantViolation('mdbWellFormed', 'next.prev does not point back');
-    if (s.mdbPrev !== null && s.mdbPrev.mdbNext !== s) throw new InvariantViolation('mdbWellFormed', 'prev.next does not point back');
-    if (s.mdbNext !== null && s.mdbNext.isEmpty) throw new InvariantViolation('mdbWellFormed', 'link to an empty slot');
+export const INVARIANTS: ReadonlyArray<[string, (k: Kernel) => void]> = [
+  ['mdbWellFormed', mdbWellFormed],
+  ['mdbObjectRuns', mdbObjectRuns],
+  ['capsNameLiveObjects', capsNameLiveObjects],
+  ['objectsHaveCaps', objectsHaveCaps],
+  ['capsInsideUntyped', capsInsideUntyped],
+  ['untypedObjectsDisjoint', untypedObjectsDisjoint],
+  ['endpointQueues', endpointQueues],
+  ['notificationQueues', notificationQueues],
+  ['notificationBinding', notificationBinding],
+  ['replyObjects', replyObjects],
+  ['callStacks', callStacks],
+  ['schedContexts', schedContexts],
+  ['readyQueues', readyQueues],
+  ['releaseQueue', releaseQueue],
+  ['schedulableThreadsQueued', schedulableThreadsQueued],
+  ['runnableHaveSchedContext', runnableHaveSchedContext],
+  ['currentThread', currentThread],
+  ['idleThread', idleThread],
+  ['asidTable', asidTable],
+  ['vspaceMappings', vspaceMappings],
+];
+
+/** Run every invariant over the current kernel state; throws the first InvariantViolation. */
+export function checkInvariants(k: Kernel): void {
+  beginBatch();
+  beginObjBatch();
+  try {
+    for (let i = 0; i < INVARIANTS.length; i++) INVARIANTS[i]![1](k);
+  } finally {
+    endBatch();
+    endObjBatch();
   }
 }
 
-export const INVARIANTS: ReadonlyArray<[string, (k: Kernel) => void]> = [['mdbWellFormed', mdbWellFormed]];
-
-export function checkInvariants(k: Kernel): void {
-  for (const [, f] of INVARIANTS) f(k);
+/** Names of the invariants that do not hold (all of them checked; for diagnostics and tests). */
+export function violatedInvariants(k: Kernel): string[] {
+  const out: string[] = [];
+  beginBatch();
+  beginObjBatch();
+  try {
+    for (const [name, f] of INVARIANTS) {
+      try {
+        f(k);
+      } catch (e) {
+        out.push(e instanceof Error && 'invariant' in e ? `${name}: ${e.message}` : `${name}: host exception ${String(e)}`);
+      }
+    }
+  } finally {
+    endBatch();
+    endObjBatch();
+  }
+  return out;
 }

@@ -101,6 +101,8 @@ export function receiveIPC(k: Kernel, thread: TCB, epCap: Cap, isBlocking: boole
   const canGrantReply = sender.blockingCanGrantReply;
   doIPCTransfer(k, sender, ep, sender.blockingBadgeHi, sender.blockingBadgeLo, canGrant, thread);
   const doCall = sender.blockingIsCall;
+  const ssc = sender.sc;
+  if (ssc !== null && ssc.refills.isSporadic() && ssc !== k.curSC) ssc.refills.refillUnblockCheck(k.curTime);
   if (doCall || sender.fault.type !== FaultType.NullFault) {
     if ((canGrant || canGrantReply) && reply !== null) {
       const canDonate = sender.sc !== null && sender.fault.type !== FaultType.Timeout;

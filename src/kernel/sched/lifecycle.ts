@@ -1,5 +1,5 @@
 /**
- * Stopping and starting threads (seL4's suspend and restart).
+ * Stopping and starting threads (seL4 13.0.0 thread.c suspend and restart).
  */
 import type { Kernel } from '../kernel.js';
 import { REG_NEXT_IP, REG_PC, TCB, ThreadState } from '../object/tcb.js';
@@ -21,9 +21,12 @@ export function isStopped(t: TCB): boolean {
   }
 }
 
-/** A running thread that is stopped will re-execute its current instruction when resumed. */
+/**
+ * seL4's updateRestartPC: FaultIP := NextIP, so that a Running thread that is
+ * stopped resumes where it was (a restart sets NextIP from FaultIP).
+ */
 function updateRestartPC(t: TCB): void {
-  t.setReg(REG_NEXT_IP, t.getRegHi(REG_PC), t.getRegLo(REG_PC));
+  t.setReg(REG_PC, t.getRegHi(REG_NEXT_IP), t.getRegLo(REG_NEXT_IP));
 }
 
 export function suspend(k: Kernel, t: TCB): void {

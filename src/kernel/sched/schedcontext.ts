@@ -1,5 +1,5 @@
 /**
- * Scheduling-context binding and donation (seL4's schedcontext.c helpers):
+ * Scheduling-context binding and donation (seL4 13.0.0 src/object/schedcontext.c helpers):
  * bind/unbind to TCBs and notifications, donation along IPC, resume.
  */
 import { Kernel, SchedulerAction } from '../kernel.js';
@@ -9,6 +9,7 @@ import type { TCB } from '../object/tcb.js';
 import { tcbReleaseRemove, tcbSchedDequeue, tcbSchedEnqueue } from './queues.js';
 import { isSchedulable, rescheduleRequired } from './thread.js';
 import { postpone } from './time.js';
+import { ticksToUs } from './refill.js';
 
 /** If the SC's thread can run but its head refill is not ready or too small, postpone it. */
 export function schedContextResume(k: Kernel, sc: SchedContext | null): void {
@@ -17,8 +18,9 @@ export function schedContextResume(k: Kernel, sc: SchedContext | null): void {
 }
 
 export function schedContextBindTCB(k: Kernel, sc: SchedContext, t: TCB): void {
-  sc.tcb = t;
   t.sc = sc;
+  sc.tcb = t;
+  if (sc.refills.isSporadic() && sc !== k.curSC) sc.refills.refillUnblockCheck(k.curTime);
   schedContextResume(k, sc);
   if (isSchedulable(t)) {
     tcbSchedEnqueue(k, t);
@@ -65,13 +67,16 @@ export function schedContextUnbindAllTCBs(k: Kernel, sc: SchedContext): void {
   if (sc.tcb !== null) schedContextUnbindTCB(k, sc, sc.tcb);
 }
 
-/** A thread woken through a notification with an SC borrows it (passive signal handlers). */
+/**
+ * seL4's maybeDonateSchedContext: a passive thread woken through a
+ * notification with a bound SC that no thread holds borrows that SC. (The
+ * sporadic refill_unblock_check is the caller's job, as in notification.c.)
+ */
 export function maybeDonateSchedContext(k: Kernel, t: TCB, n: Notification): void {
   if (t.sc !== null) return;
   const sc = n.sc;
   if (sc !== null && sc.tcb === null) {
     schedContextDonate(k, sc, t);
-    if (sc !== k.curSC) sc.refills.refillUnblockCheck(k.curTime);
     schedContextResume(k, sc);
   }
 }
@@ -99,9 +104,12 @@ export function schedContextUnbindYieldFrom(sc: SchedContext): void {
   if (sc.yieldFrom !== null) schedContextCancelYieldTo(sc.yieldFrom);
 }
 
-/** seL4's schedContext_updateConsumed: report consumed time in microseconds, keeping the remainder. */
+/**
+ * seL4's schedContext_updateConsumed: the time consumed since the last read,
+ * in microseconds (rounded down); the count restarts from zero.
+ */
 export function schedContextUpdateConsumed(sc: SchedContext): number {
-  const us = Math.floor(sc.consumed / 1000);
-  sc.consumed -= us * 1000;
+  const us = ticksToUs(sc.consumed);
+  sc.consumed = 0;
   return us;
 }

@@ -1,9 +1,11 @@
 /**
- * Thread scheduling decisions (seL4's thread.c, MCS): thread state changes,
- * the scheduler action, choosing and switching threads.
+ * Thread scheduling decisions (seL4 13.0.0 src/kernel/thread.c, MCS): thread
+ * state changes, the scheduler action, choosing and switching threads, the
+ * domain schedule. Every thread switch is reported as a 'switch' event with
+ * the reason the outgoing thread stopped (for src/trace/sched.ts).
  */
 import { Kernel, SchedulerAction } from '../kernel.js';
-import { TCB, ThreadState } from '../object/tcb.js';
+import { FaultType, TCB, ThreadState } from '../object/tcb.js';
 import {
   highestReadyPrio,
   isHighestPrio,
@@ -15,6 +17,19 @@ import { awaken, checkDomainTime, switchSchedContext, setNextInterrupt } from '.
 
 export function isRunnable(t: TCB): boolean {
   return t.state === ThreadState.Running || t.state === ThreadState.Restart;
+}
+
+/** seL4's isBlocked. */
+export function isBlocked(t: TCB): boolean {
+  switch (t.state) {
+    case ThreadState.BlockedOnReceive:
+    case ThreadState.BlockedOnSend:
+    case ThreadState.BlockedOnNotification:
+    case ThreadState.BlockedOnReply:
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** MCS isSchedulable: runnable, with a configured SC, and not waiting for a refill. */
@@ -55,21 +70,67 @@ export function possibleSwitchTo(k: Kernel, target: TCB): void {
   }
 }
 
+// ------------------------------------------------------- switch reasons
+
+/** Why a thread stopped running (the end of a scheduling-trace slice). */
+export type SliceEndReason = 'blocked' | 'preempted' | 'budget' | 'yield' | 'fault' | 'exit';
+
+/** What the current kernel entry did to the current thread's timeslice (cleared at entry). */
+const sliceEndHints = new WeakMap<Kernel, SliceEndReason | null>();
+
+/** Record why the current thread's timeslice ends in this kernel entry (budget, yield...). */
+export function noteSliceEnd(k: Kernel, reason: SliceEndReason | null): void {
+  if (k.observer !== null) sliceEndHints.set(k, reason);
+  else if (reason === null) sliceEndHints.delete(k);
+}
+
+/** The reason the outgoing thread stops running at a switch. */
+export function switchReason(k: Kernel, from: TCB): SliceEndReason {
+  if (from === k.idleThread) return 'preempted';
+  const hint = sliceEndHints.get(k) ?? null;
+  if (!isRunnable(from)) {
+    if (hint === 'exit') return 'exit';
+    if (from.fault.type !== FaultType.NullFault) return 'fault';
+    return 'blocked';
+  }
+  if (hint !== null) return hint;
+  if (from.inReleaseQueue) return 'budget';
+  return 'preempted';
+}
+
+function emitSwitch(k: Kernel, from: TCB): void {
+  const to = k.curThread;
+  const sc = to.sc;
+  k.emit('switch', {
+    from: from.name,
+    to: to.name,
+    fromId: from.id,
+    toId: to.id,
+    time: k.curTime,
+    reason: switchReason(k, from),
+    sc: sc === null ? null : sc.paddr,
+    domain: k.curDomain,
+  });
+}
+
 export function switchToThread(k: Kernel, t: TCB): void {
   tcbSchedDequeue(k, t);
-  if (k.curThread !== t) k.emit('switch', { from: k.curThread.name, to: t.name });
+  const from = k.curThread;
   k.curThread = t;
+  if (from !== t && k.observer !== null) emitSwitch(k, from);
 }
 
 export function switchToIdleThread(k: Kernel): void {
-  if (k.curThread !== k.idleThread) k.emit('switch', { from: k.curThread.name, to: k.idleThread.name });
+  const from = k.curThread;
   k.curThread = k.idleThread;
+  if (from !== k.idleThread && k.observer !== null) emitSwitch(k, from);
 }
 
 function chooseThread(k: Kernel): void {
-  const prio = highestReadyPrio(k, k.curDomain);
+  const dom = k.config.numDomains > 1 ? k.curDomain : 0;
+  const prio = highestReadyPrio(k, dom);
   if (prio >= 0) {
-    const t = k.readyHead[k.curDomain * k.config.numPriorities + prio]!;
+    const t = k.readyHead[dom * k.config.numPriorities + prio]!;
     switchToThread(k, t);
   } else {
     switchToIdleThread(k);
@@ -81,19 +142,16 @@ function scheduleChooseNewThread(k: Kernel): void {
   chooseThread(k);
 }
 
-/** Advance the static domain schedule. */
+/** seL4's nextDomain: advance the static domain schedule. */
 export function nextDomain(k: Kernel): void {
   const sched = k.domainSchedule;
-  if (sched.length === 0) {
-    k.domainTime = Infinity;
-    return;
-  }
+  if (sched.length === 0) return;
   k.domainScheduleIdx = (k.domainScheduleIdx + 1) % sched.length;
   const e = sched[k.domainScheduleIdx]!;
+  k.reprogram = true;
   k.curDomain = e.domain;
   k.domainTime = e.length;
-  k.reprogram = true;
-  k.emit('domain', { domain: e.domain });
+  k.emit('domain', { domain: e.domain, time: k.curTime, length: e.length });
 }
 
 /** seL4's schedule(), run at the end of every kernel entry. */

@@ -30,6 +30,20 @@ import {
   writeUserPTE,
 } from './vspace.js';
 
+/**
+ * Page_Map's `vaddr + BIT(pageBits) - 1 >= USER_TOP`, computed on the 64-bit
+ * word as C does (the sum wraps modulo 2^64).
+ */
+function vtopOutOfRange(hi: number, lo: number, sizeBits: number): boolean {
+  if (hi < 0x3f) return false; // vaddr < 0x3f00000000: even a 1 GiB frame ends below USER_TOP
+  const vtop = BigInt.asUintN(64, ((BigInt(hi) << 32n) | BigInt(lo)) + (1n << BigInt(sizeBits)) - 1n);
+  return vtop >= BigInt(USER_TOP);
+}
+
+function isPTEPageTable(lo: number): boolean {
+  return (lo & 1) !== 0 && (lo & 0xe) === 0;
+}
+
 /** seL4_RISCV_ExecuteNever in the VM attributes word. */
 const EXECUTE_NEVER = 1;
 const ASID_POOL_BITS = 12;
@@ -58,9 +72,8 @@ function decodePageTableInvocation(k: Kernel, label: number, length: number, slo
       unmapPageTable(k, cap.mappedASID, cap.mappedAddr, cap.paddr);
       k.mem.zero(cap.paddr, 4096);
     }
+    // performPageTableInvocationUnmap clears only the mapped flag.
     cap.isMapped = false;
-    cap.mappedASID = 0;
-    cap.mappedAddr = 0;
     return SeL4Error.NoError;
   }
   if (label !== InvocationLabel.RISCVPageTableMap) return k.error(SeL4Error.IllegalOperation);
@@ -100,9 +113,9 @@ function decodeFrameInvocation(k: Kernel, label: number, length: number, slot: S
       const root = findVSpaceForASID(k, asid);
       if (root < 0) return k.failedLookup(false);
       if (root !== rootCap.paddr) return k.invalidCapability(1);
-      const size = 2 ** cap.sizeBits;
-      if (vaddr + size - 1 >= USER_TOP) return k.invalidArgument(0);
-      if (vaddr % size !== 0) return k.error(SeL4Error.AlignmentError);
+      if (vtopOutOfRange(k.argHi(0), k.argLo(0), cap.sizeBits)) return k.invalidArgument(0);
+      // Frames are at most 2^30 bytes: alignment depends on the low word only.
+      if ((k.argLo(0) & (2 ** cap.sizeBits - 1)) !== 0) return k.error(SeL4Error.AlignmentError);
       const s = lookupPTSlot(k, root, vaddr);
       if (s.bitsLeft !== cap.sizeBits) {
         k.lookupFault.type = LookupFailure.MissingCapability;
@@ -113,6 +126,7 @@ function decodeFrameInvocation(k: Kernel, label: number, length: number, slot: S
       if (cap.isMapped) {
         if (cap.mappedASID !== asid) return k.invalidCapability(1);
         if (cap.mappedAddr !== vaddr) return k.invalidArgument(0);
+        if (isPTEPageTable(pteLoWord)) return k.error(SeL4Error.DeleteFirst);
       } else if ((pteLoWord & 1) !== 0) {
         return k.error(SeL4Error.DeleteFirst);
       }

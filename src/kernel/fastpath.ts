@@ -1,0 +1,269 @@
+/**
+ * The IPC fastpath (seL4's fastpath_call and fastpath_reply_recv, MCS
+ * variant): a Call to a passive server waiting on an endpoint, and a
+ * ReplyRecv that returns the donated scheduling context to a caller, done
+ * without the general decode, transfer and scheduler code.
+ *
+ * The fastpath only runs when its outcome is exactly what the slow path
+ * (handleSyscall) would produce: same registers, thread states, queues, call
+ * stack, SC bindings and scheduling decision. Every condition below that
+ * fails hands the system call to the slow path, untouched.
+ *
+ * seL4's conditions: the message fits in registers with no extra caps and
+ * the caller has no pending fault; the cptr names an endpoint cap with send
+ * (Call) or receive (ReplyRecv) rights; for Call a receiver is waiting, has
+ * a valid VSpace root, the same domain, no SC of its own (passive) and a
+ * reply object, the cap has grant or grant-reply rights, and the receiver
+ * is not of lower priority than a ready thread; for ReplyRecv the reply cap
+ * names a reply object at the head of a call stack whose SC is the current
+ * one, the caller has no fault, a valid VSpace root, the same domain, no SC,
+ * and is the highest-priority ready thread, no sender is queued on the
+ * endpoint and no signal is pending on the bound notification.
+ *
+ * seL4's fastpath relies on the timer interrupt and on kernel invariants
+ * for the rest; sel4ts checks those explicitly, so the slow path's entry work
+ * (budget check, release of due refills, domain end) has nothing to do:
+ * the current SC must still be sufficient for the time consumed, no release
+ * may be due, the domain must not end, and both threads must be in the
+ * states the invariants promise (not queued, no pending YieldTo).
+ */
+import { EndpointState } from './object/endpoint.js';
+import type { Endpoint } from './object/endpoint.js';
+import { NotificationState } from './object/notification.js';
+import type { Reply } from './object/reply.js';
+import { CapType, RIGHT_GRANT, RIGHT_GRANT_REPLY, RIGHT_READ, RIGHT_WRITE } from './cap.js';
+import type { Cap } from './cap.js';
+import { Kernel, SchedulerAction } from './kernel.js';
+import { lookupSlot } from './lookup.js';
+import { FaultType, REG_A0, REG_A1, REG_A2, REG_A6, TCB, TCB_VTABLE, ThreadState } from './object/tcb.js';
+import { isHighestPrio, tcbEPAppend } from './sched/queues.js';
+import { updateTimestamp } from './sched/time.js';
+
+/** The fastpath is on unless turned off (tests compare both; benchmarks report both). */
+export const fastpathConfig = { enabled: true };
+
+export function setFastpathEnabled(on: boolean): void {
+  fastpathConfig.enabled = on;
+}
+
+/** How often each fastpath ran and how often a Call / ReplyRecv fell back to the slow path. */
+export const fastpathStats = { call: 0, replyRecv: 0, fallback: 0 };
+
+export function resetFastpathStats(): void {
+  fastpathStats.call = 0;
+  fastpathStats.replyRecv = 0;
+  fastpathStats.fallback = 0;
+}
+
+const SYS_CALL = -1;
+const SYS_REPLY_RECV = -2;
+
+/** Message info low bits checked by fastpath_mi_check: length (7 bits) and extraCaps (2 bits). */
+const MI_CHECK_MASK = 0x1ff;
+const N_MSG_REGISTERS = 4;
+/** capsUnwrapped field of the message info (bits 9..11). */
+const CAPS_UNWRAPPED_MASK = 0x7 << 9;
+
+const A0_LO = 2 * REG_A0;
+const A1_LO = 2 * REG_A1;
+const A2_LO = 2 * REG_A2;
+const A6_LO = 2 * REG_A6;
+
+/**
+ * Try the fastpath for a Call or ReplyRecv. Returns true if the system call
+ * has been completed (kernel exit included), false if the slow path must run.
+ */
+export function fastpathSyscall(k: Kernel, syscall: number, now: number): boolean {
+  if (!fastpathConfig.enabled) return false;
+  const done = syscall === SYS_CALL ? fastpathCall(k, now) : syscall === SYS_REPLY_RECV ? fastpathReplyRecv(k, now) : false;
+  if (!done) fastpathStats.fallback++;
+  return done;
+}
+
+/**
+ * Entry conditions shared by both paths: read the clock as the slow path
+ * does, then require that its budget check, release of due threads and
+ * domain handling would all be no-ops and that the current thread runs on
+ * the current SC in the state the invariants promise.
+ */
+function entryIsQuiet(k: Kernel, t: TCB, now: number): boolean {
+  updateTimestamp(k, now);
+  const sc = t.sc;
+  if (sc === null || sc !== k.curSC || sc.tcb !== t) return false;
+  if (k.schedulerAction !== SchedulerAction.ResumeCurrentThread) return false;
+  if (!sc.refills.refillSufficient(k.consumed)) return false;
+  if (k.domainTime === 0) return false;
+  const rel = k.releaseHead;
+  if (rel !== null && rel.sc!.refills.refillReady(k.curTime)) return false;
+  if (t.inReadyQueue || t.inReleaseQueue) return false;
+  return t.fault.type === FaultType.NullFault;
+}
+
+/** The thread about to be switched to can be switched to directly (no queue membership, no YieldTo, valid VSpace). */
+function canSwitchDirectly(k: Kernel, to: TCB): boolean {
+  if (to.inReadyQueue || to.inReleaseQueue || to.yieldTo !== null) return false;
+  if (to.domain !== k.curDomain) return false;
+  const vt: Cap = to.slots[TCB_VTABLE]!.cap;
+  if (vt.type !== CapType.PageTable || !vt.isMapped) return false;
+  return isHighestPrio(k, k.curDomain, to.priority);
+}
+
+/** Look up the cap a thread names by the cptr in register pair at index `lo` of regs32. */
+function lookupRegCap(k: Kernel, t: TCB, lo: number): Cap | null {
+  const regs = t.regs32;
+  const slot = lookupSlot(k, t, regs[lo + 1]!, regs[lo]!);
+  return slot === null ? null : slot.cap;
+}
+
+/** fastpath_copy_mrs: the first `n` (at most four) message registers. */
+function copyRegisterMRs(from: Uint32Array, to: Uint32Array, n: number): void {
+  for (let i = 0; i < 2 * n; i++) to[A2_LO + i] = from[A2_LO + i]!;
+}
+
+function kernelExit(k: Kernel): void {
+  if (k.invariantHook !== null) k.invariantHook(k);
+}
+
+/** seL4's fastpath_call (MCS). */
+function fastpathCall(k: Kernel, now: number): boolean {
+  const t = k.curThread;
+  const regs = t.regs32;
+  const infoLo = regs[A1_LO]!;
+  if ((infoLo & MI_CHECK_MASK) > N_MSG_REGISTERS) return false;
+  if (!entryIsQuiet(k, t, now)) return false;
+  const cap = lookupRegCap(k, t, A0_LO);
+  if (cap === null || cap.type !== CapType.Endpoint || (cap.rights & RIGHT_WRITE) === 0) return false;
+  if ((cap.rights & (RIGHT_GRANT | RIGHT_GRANT_REPLY)) === 0) return false;
+  const ep = cap.obj as Endpoint;
+  if (ep.state !== EndpointState.Recv) return false;
+  const dest = ep.queueHead!;
+  if (dest.sc !== null) return false;
+  const reply = dest.replyObject;
+  if (reply === null) return false;
+  if (!canSwitchDirectly(k, dest)) return false;
+
+  // --- point of no return ---
+  t.syscalls++;
+  fastpathStats.call++;
+  const sc = t.sc!;
+  const next = dest.epNext;
+  ep.queueHead = next;
+  if (next !== null) next.epPrev = null;
+  else {
+    ep.queueTail = null;
+    ep.state = EndpointState.Idle;
+  }
+  dest.epNext = null;
+  dest.epPrev = null;
+
+  // The message: registers, badge and message info with capsUnwrapped cleared.
+  const d = dest.regs32;
+  copyRegisterMRs(regs, d, infoLo & 0x7f);
+  d[A1_LO] = (infoLo & ~CAPS_UNWRAPPED_MASK) >>> 0;
+  d[A1_LO + 1] = regs[A1_LO + 1]!;
+  d[A0_LO] = cap.badgeLo;
+  d[A0_LO + 1] = cap.badgeHi;
+
+  // The caller blocks on the receiver's reply object and donates its SC.
+  dest.replyObject = null;
+  reply.tcb = t;
+  t.replyObject = reply;
+  t.state = ThreadState.BlockedOnReply;
+  const oldCaller: Reply | null = sc.reply;
+  reply.prev = oldCaller;
+  if (oldCaller !== null) {
+    oldCaller.next = reply;
+    oldCaller.nextSC = null;
+  }
+  reply.next = null;
+  reply.nextSC = sc;
+  sc.reply = reply;
+  t.sc = null;
+  sc.tcb = dest;
+  dest.sc = sc;
+  dest.state = ThreadState.Running;
+  k.curThread = dest;
+  if (k.observer !== null) {
+    k.emit('donate', { sc: sc.paddr, from: t.name, to: dest.name });
+    k.emit('ipc', { from: t.name, to: dest.name, call: true });
+    k.emit('switch', { from: t.name, to: dest.name });
+  }
+  kernelExit(k);
+  return true;
+}
+
+/** seL4's fastpath_reply_recv (MCS). */
+function fastpathReplyRecv(k: Kernel, now: number): boolean {
+  const t = k.curThread;
+  const regs = t.regs32;
+  const infoLo = regs[A1_LO]!;
+  if ((infoLo & MI_CHECK_MASK) > N_MSG_REGISTERS) return false;
+  if (!entryIsQuiet(k, t, now)) return false;
+  const epCap = lookupRegCap(k, t, A0_LO);
+  if (epCap === null || epCap.type !== CapType.Endpoint || (epCap.rights & RIGHT_READ) === 0) return false;
+  const replyCap = lookupRegCap(k, t, A6_LO);
+  if (replyCap === null || replyCap.type !== CapType.Reply) return false;
+  const ntfn = t.boundNotification;
+  if (ntfn !== null && ntfn.state === NotificationState.Active) return false;
+  const ep = epCap.obj as Endpoint;
+  if (ep.state === EndpointState.Send) return false;
+  const reply = replyCap.obj as Reply;
+  const sc = t.sc!;
+  const caller = reply.tcb;
+  if (caller === null || reply.nextSC !== sc || t.replyObject !== null) return false;
+  if (caller.state !== ThreadState.BlockedOnReply || caller.fault.type !== FaultType.NullFault) return false;
+  if (caller.sc !== null) return false;
+  if (!canSwitchDirectly(k, caller)) return false;
+  // doReplyTransfer gives the SC back only if it can run now; otherwise it postpones or raises a timeout.
+  if (!(sc.refills.refillReady(k.curTime) && sc.refills.refillSufficient(0))) return false;
+
+  // --- point of no return ---
+  t.syscalls++;
+  fastpathStats.replyRecv++;
+
+  // Pop the call stack and give the SC back to the caller.
+  const prev = reply.prev;
+  sc.reply = prev;
+  if (prev !== null) {
+    prev.next = null;
+    prev.nextSC = sc;
+  }
+  t.sc = null;
+  sc.tcb = caller;
+  caller.sc = sc;
+  reply.prev = null;
+  reply.next = null;
+  reply.nextSC = null;
+  caller.replyObject = null;
+
+  // The reply message: no badge, capsUnwrapped cleared.
+  const c = caller.regs32;
+  copyRegisterMRs(regs, c, infoLo & 0x7f);
+  c[A1_LO] = (infoLo & ~CAPS_UNWRAPPED_MASK) >>> 0;
+  c[A1_LO + 1] = regs[A1_LO + 1]!;
+  c[A0_LO] = 0;
+  c[A0_LO + 1] = 0;
+  caller.state = ThreadState.Running;
+
+  // The current thread waits on the endpoint with the reply object.
+  t.state = ThreadState.BlockedOnReceive;
+  t.blockingObject = ep;
+  t.replyObject = reply;
+  reply.tcb = t;
+  if (ep.queueTail === null) {
+    t.epPrev = null;
+    t.epNext = null;
+    ep.queueHead = t;
+    ep.queueTail = t;
+  } else {
+    tcbEPAppend(t, ep);
+  }
+  ep.state = EndpointState.Recv;
+  k.curThread = caller;
+  if (k.observer !== null) {
+    k.emit('donate', { sc: sc.paddr, from: t.name, to: caller.name });
+    k.emit('switch', { from: t.name, to: caller.name });
+  }
+  kernelExit(k);
+  return true;
+}

@@ -1,0 +1,341 @@
+/**
+ * Trace recorder: attaches to a Machine, timestamps every kernel event
+ * (Kernel.emit) with the machine's simulated clock, takes kernel-state
+ * snapshots (at the start, at the end, on request and optionally every N
+ * events) and produces a versioned JSON trace ("sel4ts-trace", version 1)
+ * that the web view reads. The format is documented in web/README.md.
+ *
+ * The recorder chains any observer already installed on the kernel and the
+ * kernel-exit hook (Kernel.invariantHook, which the kernel calls at the end
+ * of every entry), and restores both on detach. It never changes kernel state.
+ * It uses no Node-only API, so it also runs in the browser.
+ */
+import type { Kernel, KernelObserver } from '../kernel/kernel.js';
+import type { Machine } from '../machine/machine.js';
+import type { TCB } from '../kernel/object/tcb.js';
+import { Snapshot, takeSnapshot } from './snapshot.js';
+
+export const TRACE_FORMAT = 'sel4ts-trace';
+export const TRACE_VERSION = 1;
+
+/** A JSON value (what event details are reduced to). */
+export type JSONValue = null | boolean | number | string | JSONValue[] | { [k: string]: JSONValue };
+
+export interface TraceEvent {
+  /** Index in the event list. */
+  i: number;
+  /** Simulated time (ns) when the kernel emitted it. */
+  t: number;
+  /** Event kind as the kernel emits it: switch, ipc, signal, fault, error, retype, map, irq, donate, postpone, exit, ... */
+  kind: string;
+  /** TCB.id of the kernel's current thread when the event was emitted. */
+  cur: number;
+  /**
+   * The kernel's detail record, made JSON-safe (bigints become decimal strings), plus
+   * `<key>Tid` for each thread-name field (thread, from, to) the recorder could resolve.
+   */
+  d: { [k: string]: JSONValue };
+}
+
+/** A stretch of time during which one thread was the kernel's current thread. */
+export interface TraceSlice {
+  tid: number;
+  start: number;
+  end: number;
+}
+
+export interface TraceThread {
+  tid: number;
+  /** Last name seen; earlier names (seL4_DebugNameThread) are kept in `names`. */
+  name: string;
+  names: string[];
+  isIdle: boolean;
+}
+
+export interface Trace {
+  format: typeof TRACE_FORMAT;
+  version: typeof TRACE_VERSION;
+  meta: {
+    title: string;
+    generator: string;
+    timeUnit: 'ns';
+    startTime: number;
+    endTime: number;
+    /** Kernel entries (exits) observed while recording. */
+    kernelEntries: number;
+    eventCount: number;
+    /** Events not stored because maxEvents was reached (still counted, still ending slices). */
+    droppedEvents: number;
+    numDomains: number;
+    numPriorities: number;
+  };
+  threads: TraceThread[];
+  slices: TraceSlice[];
+  events: TraceEvent[];
+  snapshots: Snapshot[];
+  /** Console output produced while recording (bounded). */
+  console: string;
+}
+
+export interface RecorderOptions {
+  title?: string;
+  /** Take a snapshot at the first kernel exit after every N events (0: never). */
+  snapshotEvery?: number;
+  /** Stop storing events after this many (default 100000). */
+  maxEvents?: number;
+  /** Stop taking periodic snapshots after this many (default 200). */
+  maxSnapshots?: number;
+  /** Keep at most this many characters of console output (default 65536). */
+  maxConsole?: number;
+}
+
+/** Make an event detail JSON-safe: bigints to strings, non-plain objects to strings, bounded depth. */
+export function toJSONValue(v: unknown, depth = 0): JSONValue {
+  if (v === null || v === undefined) return null;
+  switch (typeof v) {
+    case 'boolean':
+    case 'string':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? v : String(v);
+    case 'bigint':
+      return v.toString();
+    case 'object': {
+      if (depth > 4) return String(v);
+      if (Array.isArray(v)) return v.map((x) => toJSONValue(x, depth + 1));
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) return String(v);
+      const out: { [k: string]: JSONValue } = {};
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = toJSONValue(x, depth + 1);
+      return out;
+    }
+    default:
+      return String(v);
+  }
+}
+
+const THREAD_FIELDS = ['thread', 'from', 'to'] as const;
+
+export class TraceRecorder implements KernelObserver {
+  readonly machine: Machine;
+  readonly kernel: Kernel;
+  private readonly opts: Required<RecorderOptions>;
+  private prevObserver: KernelObserver | null = null;
+  private prevExitHook: ((k: Kernel) => void) | null = null;
+  private readonly exitHook = (k: Kernel): void => {
+    if (this.prevExitHook !== null) this.prevExitHook(k);
+    this.onKernelExit();
+  };
+  private attached = false;
+  private finished: Trace | null = null;
+
+  private readonly events: TraceEvent[] = [];
+  private readonly snapshots: Snapshot[] = [];
+  private readonly threads = new Map<number, TraceThread>();
+  private readonly slices: TraceSlice[] = [];
+  private eventCount = 0;
+  private dropped = 0;
+  private kernelEntries = 0;
+  private sinceSnapshot = 0;
+  private periodicSnapshots = 0;
+  private startTime = 0;
+  private consoleStart = 0;
+  /** Thread running since sliceStart (the open slice). */
+  private running: TCB | null = null;
+  private sliceStart = 0;
+  /** A switch event whose target is known for sure only once the kernel has made it current. */
+  private pendingSwitch: TraceEvent | null = null;
+
+  constructor(machine: Machine, opts: RecorderOptions = {}) {
+    this.machine = machine;
+    this.kernel = machine.kernel;
+    this.opts = {
+      title: opts.title ?? 'sel4ts trace',
+      snapshotEvery: opts.snapshotEvery ?? 0,
+      maxEvents: opts.maxEvents ?? 100_000,
+      maxSnapshots: opts.maxSnapshots ?? 200,
+      maxConsole: opts.maxConsole ?? 65_536,
+    };
+  }
+
+  /** Install on the kernel (chaining the existing observer and exit hook) and take the start snapshot. */
+  attach(): this {
+    if (this.attached || this.finished !== null) return this;
+    const k = this.kernel;
+    this.prevObserver = k.observer;
+    this.prevExitHook = k.invariantHook;
+    k.observer = this;
+    k.invariantHook = this.exitHook;
+    this.attached = true;
+    this.startTime = this.machine.now;
+    this.consoleStart = this.machine.console.length;
+    this.running = k.curThread;
+    this.sliceStart = this.machine.now;
+    this.noteThread(k.curThread);
+    for (const t of k.tcbs) this.noteThread(t);
+    this.snapshot('start');
+    return this;
+  }
+
+  /** Remove from the kernel, restoring what was installed before (if nobody replaced us meanwhile). */
+  detach(): void {
+    if (!this.attached) return;
+    const k = this.kernel;
+    if (k.observer === this) k.observer = this.prevObserver;
+    if (k.invariantHook === this.exitHook) k.invariantHook = this.prevExitHook;
+    this.attached = false;
+  }
+
+  // ------------------------------------------------------------- kernel side
+
+  onEvent(kind: string, detail: Record<string, unknown>): void {
+    try {
+      this.record(kind, detail);
+    } finally {
+      if (this.prevObserver !== null) this.prevObserver.onEvent(kind, detail);
+    }
+  }
+
+  private record(kind: string, detail: Record<string, unknown>): void {
+    const k = this.kernel;
+    this.resolvePendingSwitch();
+    const now = this.machine.now;
+    const d = toJSONValue(detail) as { [key: string]: JSONValue };
+    const cur = k.curThread;
+    this.noteThread(cur);
+    this.resolveNames(d);
+    if (kind === 'switch') d['fromTid'] = cur.id;
+    const ev: TraceEvent = { i: this.events.length, t: now, kind, cur: cur.id, d };
+    this.eventCount++;
+    this.sinceSnapshot++;
+    if (this.events.length < this.opts.maxEvents) this.events.push(ev);
+    else this.dropped++;
+    if (kind === 'switch') this.pendingSwitch = ev;
+  }
+
+  private onKernelExit(): void {
+    if (!this.attached) return;
+    this.kernelEntries++;
+    this.resolvePendingSwitch();
+    const e = this.opts.snapshotEvery;
+    if (e > 0 && this.sinceSnapshot >= e && this.periodicSnapshots < this.opts.maxSnapshots) {
+      this.periodicSnapshots++;
+      this.snapshot(`after ${this.eventCount} events`);
+    }
+  }
+
+  /** The kernel's current thread is now the target of the last switch: close the running slice. */
+  private resolvePendingSwitch(): void {
+    const ev = this.pendingSwitch;
+    const k = this.kernel;
+    if (ev !== null) {
+      this.pendingSwitch = null;
+      ev.d['toTid'] = k.curThread.id;
+      this.noteThread(k.curThread);
+    }
+    if (this.running !== k.curThread) {
+      const at = ev !== null ? ev.t : this.machine.now;
+      if (this.running !== null && at > this.sliceStart) this.slices.push({ tid: this.running.id, start: this.sliceStart, end: at });
+      this.running = k.curThread;
+      this.sliceStart = at;
+    }
+  }
+
+  private noteThread(t: TCB): void {
+    const rec = this.threads.get(t.id);
+    if (rec === undefined) {
+      this.threads.set(t.id, { tid: t.id, name: t.name, names: [t.name], isIdle: t === this.kernel.idleThread });
+    } else if (rec.name !== t.name) {
+      rec.name = t.name;
+      if (!rec.names.includes(t.name)) rec.names.push(t.name);
+    }
+  }
+
+  /** Add `<field>Tid` for thread-name fields that name exactly one live thread. */
+  private resolveNames(d: { [key: string]: JSONValue }): void {
+    let byName: Map<string, TCB | null> | null = null;
+    for (const f of THREAD_FIELDS) {
+      const name = d[f];
+      if (typeof name !== 'string') continue;
+      if (byName === null) {
+        byName = new Map();
+        const all = [this.kernel.idleThread, ...this.kernel.tcbs];
+        for (const t of all) byName.set(t.name, byName.has(t.name) ? null : t);
+      }
+      const t = byName.get(name);
+      if (t !== undefined && t !== null) {
+        d[`${f}Tid`] = t.id;
+        this.noteThread(t);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ output
+
+  /** Take a snapshot now (between kernel entries gives a consistent picture). */
+  snapshot(label: string): Snapshot {
+    const s = takeSnapshot(this.kernel, this.machine.now, label, this.events.length);
+    for (const t of s.threads) {
+      const rec = this.threads.get(t.tid);
+      if (rec === undefined) this.threads.set(t.tid, { tid: t.tid, name: t.name, names: [t.name], isIdle: t.isIdle });
+    }
+    this.snapshots.push(s);
+    this.sinceSnapshot = 0;
+    return s;
+  }
+
+  /** Take the end snapshot, close the open slice, detach and return the trace. Idempotent. */
+  finish(): Trace {
+    if (this.finished !== null) return this.finished;
+    this.resolvePendingSwitch();
+    const end = this.machine.now;
+    if (this.attached) this.snapshot('end');
+    this.detach();
+    if (this.running !== null && end > this.sliceStart) this.slices.push({ tid: this.running.id, start: this.sliceStart, end });
+    this.running = null;
+    const k = this.kernel;
+    const con = this.machine.console.slice(this.consoleStart);
+    this.finished = {
+      format: TRACE_FORMAT,
+      version: TRACE_VERSION,
+      meta: {
+        title: this.opts.title,
+        generator: 'sel4ts',
+        timeUnit: 'ns',
+        startTime: this.startTime,
+        endTime: end,
+        kernelEntries: this.kernelEntries,
+        eventCount: this.eventCount,
+        droppedEvents: this.dropped,
+        numDomains: k.config.numDomains,
+        numPriorities: k.config.numPriorities,
+      },
+      threads: [...this.threads.values()].sort((a, b) => a.tid - b.tid),
+      slices: this.slices,
+      events: this.events,
+      snapshots: this.snapshots,
+      console: con.length > this.opts.maxConsole ? con.slice(con.length - this.opts.maxConsole) : con,
+    };
+    return this.finished;
+  }
+
+  /** The finished trace as JSON text. */
+  serialise(space?: number): string {
+    return JSON.stringify(this.finish(), null, space);
+  }
+}
+
+/** Attach a recorder to a machine (convenience). */
+export function recordMachine(machine: Machine, opts: RecorderOptions = {}): TraceRecorder {
+  return new TraceRecorder(machine, opts).attach();
+}
+
+/** Check the envelope of a parsed trace; returns an error message or null. */
+export function checkTraceEnvelope(x: unknown): string | null {
+  if (typeof x !== 'object' || x === null) return 'not an object';
+  const t = x as Record<string, unknown>;
+  if (t['format'] !== TRACE_FORMAT) return `format is not "${TRACE_FORMAT}"`;
+  if (t['version'] !== TRACE_VERSION) return `unsupported version ${String(t['version'])}`;
+  for (const f of ['threads', 'slices', 'events', 'snapshots']) if (!Array.isArray(t[f])) return `missing array "${f}"`;
+  return null;
+}
