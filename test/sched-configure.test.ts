@@ -29,12 +29,13 @@ import { InvocationLabel, seL4_Error } from '../src/abi/constants.js';
 import type { SchedContext } from '../src/kernel/object/schedcontext.js';
 import type { TCB } from '../src/kernel/object/tcb.js';
 import type { Machine } from '../src/machine/machine.js';
+import type { CNode } from '../src/kernel/object/cnode.js';
 import { MAX_PERIOD_US, MIN_BUDGET_US } from '../src/kernel/sched/refill.js';
-import { attachSchedTrace } from '../src/trace/sched.js';
+import { attachSchedTrace, SchedTrace } from '../src/trace/sched.js';
 
 /** The kernel object behind a cptr of the root task's CNode (white-box checks). */
 function objAt<T>(m: Machine, cptr: number): T {
-  const root = m.booted.rootTCB.slots[0]!.cap.obj as { slots: { cap: { obj: unknown } }[] };
+  const root = m.booted.rootTCB.slots[0]!.cap.obj as CNode;
   return root.slots[cptr]!.cap.obj as T;
 }
 
@@ -90,7 +91,7 @@ test('SCHED_CONTEXT_0001: ConfigureFlags succeeds, and fails with the exact erro
     // Extra refills: a 2^8 SC holds 10 refills, so at most 8 extra; a 2^7 SC none.
     assert.equal(yield* seL4_SchedControl_ConfigureFlags(ctrl, scCap, 1000, 10000, 9, 0, 0), seL4_Error.seL4_RangeError);
     range(0, 8);
-    assert.equal(yield* seL4_SchedControl_ConfigureFlags(ctrl, scCap, 1000, 10000, WORD_MAX, 0, 0), seL4_Error.seL4_RangeError);
+    assert.equal(yield* raw(ctrl, InvocationLabel.SchedControlConfigureFlags, [1000, 10000, WORD_MAX, 0, 0], [scCap]), seL4_Error.seL4_RangeError);
     range(0, 8);
     assert.equal(yield* seL4_SchedControl_ConfigureFlags(ctrl, small, 1000, 10000, 1, 0, 0), seL4_Error.seL4_RangeError);
     range(0, 0);
@@ -123,7 +124,7 @@ test('SCHED_CONTEXT_0001: ConfigureFlags succeeds, and fails with the exact erro
 });
 
 test('SCHED_CONTEXT_0002: reconfiguring a paused and a running thread', () => {
-  let trace: ReturnType<typeof attachSchedTrace> | null = null;
+  let trace = null as SchedTrace | null;
   let helperId = -1;
   let helperSC = -1;
   const marks: number[] = [];

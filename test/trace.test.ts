@@ -78,14 +78,25 @@ function checkTrace(tr: Trace): void {
     assert.equal(e.i, i);
     if (i > 0) assert.ok(e.t >= tr.events[i - 1]!.t, 'timestamps never decrease');
   });
-  // Every switch leaves from the current thread, and the next event happens on its target.
+  // Switches chain: each leaves the thread the previous one entered (the first leaves the thread current
+  // at the start), names a different target, and the next event happens on that target.
+  let running = tr.snapshots[0]!.curThread;
   tr.events.forEach((e, i) => {
     if (e.kind !== 'switch') return;
-    assert.equal(e.d['fromTid'], e.cur);
+    assert.equal(e.d['fromTid'], running, `switch #${i} leaves the running thread`);
     assert.equal(typeof e.d['toTid'], 'number');
+    assert.notEqual(e.d['toTid'], running);
+    running = e.d['toTid'] as number;
     const next = tr.events[i + 1];
-    if (next !== undefined) assert.equal(next.cur, e.d['toTid'], `event after switch #${i} runs on its target`);
+    if (next !== undefined) assert.equal(next.cur, running, `event after switch #${i} runs on its target`);
   });
+  // The slices follow the switches: one slice per thread change, the same threads in the same order.
+  const switched = [tr.snapshots[0]!.curThread, ...tr.events.filter((e) => e.kind === 'switch').map((e) => e.d['toTid'] as number)];
+  if (tr.meta.droppedEvents === 0) {
+    const sliceTids = tr.slices.map((sl) => sl.tid);
+    assert.deepEqual(sliceTids, switched.slice(0, sliceTids.length));
+    assert.ok(switched.length - sliceTids.length <= 1, 'only a zero-length final slice may be missing');
+  }
   // Slices tile [startTime, endTime] and alternate between different threads at switch times.
   let at = tr.meta.startTime;
   for (const sl of tr.slices) {
@@ -294,6 +305,7 @@ describe('trace recorder', () => {
         assert.deepEqual(after.notifications.map((n) => [n.state, n.queue]), [['Idle', []]]);
         const waiter = after.threads.find((t) => t.name === 'waiter')!;
         assert.equal(waiter.state, 'Running');
+        assert.equal(waiter.blockedOn, null, 'no stale blocking object once running');
         assert.ok(after.readyQueues.some((q) => q.priority === 50 && q.threads.includes(waiter.tid)));
       },
       { setup: (mm) => (rec = recordMachine(mm)) },

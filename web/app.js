@@ -2,7 +2,7 @@
 // drop, or ?trace=URL on the same origin) or runs a demo live in the browser
 // with the compiled kernel from ../dist, then shows the scheduling timeline,
 // the kernel events, and the kernel state at each snapshot.
-import { Timeline, MARKER_STYLE, fmtTime, threadColours } from './timeline.js';
+import { Timeline, MARKER_STYLE, fmtTime, hiddenDetail, threadColours } from './timeline.js';
 import { SnapshotViews, h } from './views.js';
 
 const $ = (id) => document.getElementById(id);
@@ -147,7 +147,7 @@ function renderEvents() {
     total++;
     if (rows.length >= 400) continue;
     const d = Object.entries(e.d)
-      .filter(([k]) => !k.endsWith('Tid'))
+      .filter(([k]) => !hiddenDetail(k))
       .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
       .join('  ');
     rows.push(
@@ -227,7 +227,8 @@ async function runDemo(name) {
     const r = demo.run(lib);
     const ms = performance.now() - t0;
     loadTrace(r.trace, `live demo "${name}"`);
-    status(`Ran demo "${name}" in the browser: ${fmtTime(r.result.now)} simulated in ${ms.toFixed(0)} ms (${r.result.reason}).`);
+    const took = ms >= 1 ? ` in ${ms.toFixed(0)} ms` : '';
+    status(`Ran demo "${name}" in the browser: ${fmtTime(r.result.now)} simulated${took}, stopped: ${r.result.reason}.`);
   } catch (e) {
     console.error(e);
     status(`Demo "${name}" failed: ${e.message}`, true);

@@ -30,12 +30,19 @@ export const MARKER_STYLE = {
   donate: { colour: '#8a3ffc', label: 'SC donation' },
   signal: { colour: '#c48a00', label: 'signal' },
   fault: { colour: '#da1e28', label: 'fault' },
+  timeout: { colour: '#a2191f', label: 'timeout (budget exhausted)' },
+  release: { colour: '#24a148', label: 'released (refill ready)' },
   error: { colour: '#ff832b', label: 'syscall error' },
   postpone: { colour: '#6f6f6f', label: 'postponed until refill' },
   exit: { colour: '#161616', label: 'thread exit' },
   retype: { colour: '#007d79', label: 'retype / map' },
   irq: { colour: '#9f1853', label: 'interrupt' },
 };
+
+/** Detail keys that only repeat what the viewer shows otherwise (thread ids). */
+export function hiddenDetail(k) {
+  return k.endsWith('Tid') || k === 'fromId' || k === 'toId';
+}
 
 const ROW_H = 24;
 const AXIS_H = 28;
@@ -313,7 +320,7 @@ export class Timeline {
     const d = e.d;
     const tipHead = `${e.kind} at ${fmtTime(e.t)} (#${e.i})`;
     const detail = Object.entries(d)
-      .filter(([k]) => !k.endsWith('Tid'))
+      .filter(([k]) => !hiddenDetail(k))
       .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`)
       .join('\n');
     const text = `${tipHead}\n${detail}`;
@@ -415,6 +422,22 @@ export class Timeline {
         g.stroke();
         this.hits.push({ x, y, text });
         this.hits.push({ x: until, y, text: `${text}\n(release time)` });
+        return true;
+      }
+      case 'timeout':
+      case 'release': {
+        const y = rowMid(d.threadTid ?? e.cur);
+        if (y === null) return false;
+        g.strokeStyle = MARKER_STYLE[e.kind].colour;
+        g.lineWidth = 2;
+        g.beginPath();
+        const dir = e.kind === 'release' ? -1 : 1;
+        g.moveTo(x - 4, y - 3 * dir);
+        g.lineTo(x, y + 3 * dir);
+        g.lineTo(x + 4, y - 3 * dir);
+        g.stroke();
+        g.lineWidth = 1;
+        this.hits.push({ x, y, text });
         return true;
       }
       case 'exit': {

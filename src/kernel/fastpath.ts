@@ -25,7 +25,9 @@
  * (budget check, release of due refills, domain end) has nothing to do:
  * the current SC must still be sufficient for the time consumed, no release
  * may be due, the domain must not end, and both threads must be in the
- * states the invariants promise (not queued, no pending YieldTo).
+ * states the invariants promise (not queued, no pending YieldTo). With an
+ * observer attached (traces, the web view) the slow path runs, so every
+ * event it reports is there.
  */
 import { EndpointState } from './object/endpoint.js';
 import type { Endpoint } from './object/endpoint.js';
@@ -34,8 +36,10 @@ import type { Reply } from './object/reply.js';
 import { CapType, RIGHT_GRANT, RIGHT_GRANT_REPLY, RIGHT_READ, RIGHT_WRITE } from './cap.js';
 import type { Cap } from './cap.js';
 import { Kernel, SchedulerAction } from './kernel.js';
-import { lookupSlot } from './lookup.js';
-import { FaultType, REG_A0, REG_A1, REG_A2, REG_A6, TCB, TCB_VTABLE, ThreadState } from './object/tcb.js';
+import { WORD_BITS } from './cspace.js';
+import type { CNode } from './object/cnode.js';
+import { r, shrMask } from './word.js';
+import { FaultType, REG_A0, REG_A1, REG_A2, REG_A6, TCB, TCB_CTABLE, TCB_VTABLE, ThreadState } from './object/tcb.js';
 import { isHighestPrio, tcbEPAppend } from './sched/queues.js';
 import { updateTimestamp } from './sched/time.js';
 
@@ -90,7 +94,7 @@ function entryIsQuiet(k: Kernel, t: TCB, now: number): boolean {
   updateTimestamp(k, now);
   const sc = t.sc;
   if (sc === null || sc !== k.curSC || sc.tcb !== t) return false;
-  if (k.schedulerAction !== SchedulerAction.ResumeCurrentThread) return false;
+  if (k.schedulerAction !== SchedulerAction.ResumeCurrentThread || k.observer !== null) return false;
   if (!sc.refills.refillSufficient(k.consumed)) return false;
   if (k.domainTime === 0) return false;
   const rel = k.releaseHead;
@@ -108,11 +112,37 @@ function canSwitchDirectly(k: Kernel, to: TCB): boolean {
   return isHighestPrio(k, k.curDomain, to.priority);
 }
 
-/** Look up the cap a thread names by the cptr in register pair at index `lo` of regs32. */
-function lookupRegCap(k: Kernel, t: TCB, lo: number): Cap | null {
+/**
+ * seL4's lookup_fp: the cap a thread's cptr names, resolving all 64 bits from
+ * its CSpace root and stopping early at a non-CNode cap, exactly as
+ * resolveAddressBits succeeds; null on any lookup failure (the slow path then
+ * reports the fault).
+ */
+function lookupFp(t: TCB, hi: number, lo: number): Cap | null {
+  let cap: Cap = t.slots[TCB_CTABLE]!.cap;
+  let bits = WORD_BITS;
+  while (cap.type === CapType.CNode) {
+    const radix = cap.radix;
+    const guardSize = cap.guardSize;
+    const level = radix + guardSize;
+    if (level > bits) return null;
+    if (guardSize > 0) {
+      shrMask(hi, lo, bits - guardSize, guardSize);
+      if (r.lo !== cap.guardLo || r.hi !== cap.guardHi) return null;
+    }
+    shrMask(hi, lo, bits - level, radix);
+    const slot = (cap.obj as CNode).slots[r.hi * 4294967296 + r.lo]!;
+    bits -= level;
+    cap = slot.cap;
+    if (bits === 0) return cap;
+  }
+  return bits === WORD_BITS ? null : cap;
+}
+
+/** The cap named by the cptr in a register (index of its low half in regs32). */
+function lookupRegCap(t: TCB, lo: number): Cap | null {
   const regs = t.regs32;
-  const slot = lookupSlot(k, t, regs[lo + 1]!, regs[lo]!);
-  return slot === null ? null : slot.cap;
+  return lookupFp(t, regs[lo + 1]!, regs[lo]!);
 }
 
 /** fastpath_copy_mrs: the first `n` (at most four) message registers. */
@@ -131,7 +161,7 @@ function fastpathCall(k: Kernel, now: number): boolean {
   const infoLo = regs[A1_LO]!;
   if ((infoLo & MI_CHECK_MASK) > N_MSG_REGISTERS) return false;
   if (!entryIsQuiet(k, t, now)) return false;
-  const cap = lookupRegCap(k, t, A0_LO);
+  const cap = lookupRegCap(t, A0_LO);
   if (cap === null || cap.type !== CapType.Endpoint || (cap.rights & RIGHT_WRITE) === 0) return false;
   if ((cap.rights & (RIGHT_GRANT | RIGHT_GRANT_REPLY)) === 0) return false;
   const ep = cap.obj as Endpoint;
@@ -183,11 +213,6 @@ function fastpathCall(k: Kernel, now: number): boolean {
   dest.sc = sc;
   dest.state = ThreadState.Running;
   k.curThread = dest;
-  if (k.observer !== null) {
-    k.emit('donate', { sc: sc.paddr, from: t.name, to: dest.name });
-    k.emit('ipc', { from: t.name, to: dest.name, call: true });
-    k.emit('switch', { from: t.name, to: dest.name });
-  }
   kernelExit(k);
   return true;
 }
@@ -199,9 +224,9 @@ function fastpathReplyRecv(k: Kernel, now: number): boolean {
   const infoLo = regs[A1_LO]!;
   if ((infoLo & MI_CHECK_MASK) > N_MSG_REGISTERS) return false;
   if (!entryIsQuiet(k, t, now)) return false;
-  const epCap = lookupRegCap(k, t, A0_LO);
+  const epCap = lookupRegCap(t, A0_LO);
   if (epCap === null || epCap.type !== CapType.Endpoint || (epCap.rights & RIGHT_READ) === 0) return false;
-  const replyCap = lookupRegCap(k, t, A6_LO);
+  const replyCap = lookupRegCap(t, A6_LO);
   if (replyCap === null || replyCap.type !== CapType.Reply) return false;
   const ntfn = t.boundNotification;
   if (ntfn !== null && ntfn.state === NotificationState.Active) return false;
@@ -260,10 +285,6 @@ function fastpathReplyRecv(k: Kernel, now: number): boolean {
   }
   ep.state = EndpointState.Recv;
   k.curThread = caller;
-  if (k.observer !== null) {
-    k.emit('donate', { sc: sc.paddr, from: t.name, to: caller.name });
-    k.emit('switch', { from: t.name, to: caller.name });
-  }
   kernelExit(k);
   return true;
 }

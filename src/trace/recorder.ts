@@ -32,7 +32,8 @@ export interface TraceEvent {
   cur: number;
   /**
    * The kernel's detail record, made JSON-safe (bigints become decimal strings), plus
-   * `<key>Tid` for each thread-name field (thread, from, to) the recorder could resolve.
+   * `<key>Tid` for each thread-name field (thread, from, to) naming exactly one thread;
+   * a 'switch' always gets fromTid and toTid (from the kernel's fromId/toId when given).
    */
   d: { [k: string]: JSONValue };
 }
@@ -140,10 +141,10 @@ export class TraceRecorder implements KernelObserver {
   private periodicSnapshots = 0;
   private startTime = 0;
   private consoleStart = 0;
-  /** Thread running since sliceStart (the open slice). */
-  private running: TCB | null = null;
+  /** TCB.id of the thread current since sliceStart (the open slice), or -1. */
+  private running = -1;
   private sliceStart = 0;
-  /** A switch event whose target is known for sure only once the kernel has made it current. */
+  /** A switch event whose target is not named unambiguously: it is the kernel's current thread after the switch. */
   private pendingSwitch: TraceEvent | null = null;
 
   constructor(machine: Machine, opts: RecorderOptions = {}) {
@@ -169,7 +170,7 @@ export class TraceRecorder implements KernelObserver {
     this.attached = true;
     this.startTime = this.machine.now;
     this.consoleStart = this.machine.console.length;
-    this.running = k.curThread;
+    this.running = k.curThread.id;
     this.sliceStart = this.machine.now;
     this.noteThread(k.curThread);
     for (const t of k.tcbs) this.noteThread(t);
@@ -204,19 +205,30 @@ export class TraceRecorder implements KernelObserver {
     const cur = k.curThread;
     this.noteThread(cur);
     this.resolveNames(d);
-    if (kind === 'switch') d['fromTid'] = cur.id;
     const ev: TraceEvent = { i: this.events.length, t: now, kind, cur: cur.id, d };
     this.eventCount++;
     this.sinceSnapshot++;
     if (this.events.length < this.opts.maxEvents) this.events.push(ev);
     else this.dropped++;
-    if (kind === 'switch') this.pendingSwitch = ev;
+    if (kind === 'switch') {
+      // Prefer the ids the kernel gives; else the thread we saw running, and the uniquely named target.
+      d['fromTid'] = typeof d['fromId'] === 'number' ? d['fromId'] : this.running;
+      const to = typeof d['toId'] === 'number' ? d['toId'] : typeof d['toTid'] === 'number' ? d['toTid'] : null;
+      if (to !== null) {
+        d['toTid'] = to;
+        this.switchTo(to, now);
+      } else {
+        this.pendingSwitch = ev;
+      }
+    }
   }
 
   private onKernelExit(): void {
     if (!this.attached) return;
     this.kernelEntries++;
     this.resolvePendingSwitch();
+    // A thread change the events did not announce still shows on the timeline.
+    if (this.kernel.curThread.id !== this.running) this.switchTo(this.kernel.curThread.id, this.machine.now);
     const e = this.opts.snapshotEvery;
     if (e > 0 && this.sinceSnapshot >= e && this.periodicSnapshots < this.opts.maxSnapshots) {
       this.periodicSnapshots++;
@@ -224,21 +236,23 @@ export class TraceRecorder implements KernelObserver {
     }
   }
 
-  /** The kernel's current thread is now the target of the last switch: close the running slice. */
+  /** A switch whose target had no unambiguous name: the kernel's current thread is now its target. */
   private resolvePendingSwitch(): void {
     const ev = this.pendingSwitch;
-    const k = this.kernel;
-    if (ev !== null) {
-      this.pendingSwitch = null;
-      ev.d['toTid'] = k.curThread.id;
-      this.noteThread(k.curThread);
-    }
-    if (this.running !== k.curThread) {
-      const at = ev !== null ? ev.t : this.machine.now;
-      if (this.running !== null && at > this.sliceStart) this.slices.push({ tid: this.running.id, start: this.sliceStart, end: at });
-      this.running = k.curThread;
-      this.sliceStart = at;
-    }
+    if (ev === null) return;
+    this.pendingSwitch = null;
+    const t = this.kernel.curThread;
+    ev.d['toTid'] = t.id;
+    this.noteThread(t);
+    this.switchTo(t.id, ev.t);
+  }
+
+  /** Close the open slice at time `at` and start one for thread `tid`. */
+  private switchTo(tid: number, at: number): void {
+    if (tid === this.running) return;
+    if (this.running >= 0 && at > this.sliceStart) this.slices.push({ tid: this.running, start: this.sliceStart, end: at });
+    this.running = tid;
+    this.sliceStart = at;
   }
 
   private noteThread(t: TCB): void {
@@ -291,8 +305,8 @@ export class TraceRecorder implements KernelObserver {
     const end = this.machine.now;
     if (this.attached) this.snapshot('end');
     this.detach();
-    if (this.running !== null && end > this.sliceStart) this.slices.push({ tid: this.running.id, start: this.sliceStart, end });
-    this.running = null;
+    if (this.running >= 0 && end > this.sliceStart) this.slices.push({ tid: this.running, start: this.sliceStart, end });
+    this.running = -1;
     const k = this.kernel;
     const con = this.machine.console.slice(this.consoleStart);
     this.finished = {

@@ -95,8 +95,9 @@ export interface ThreadJSON {
   scBudget: number | null;
   scPeriod: number | null;
   boundNotification: string | null;
-  /** Endpoint or notification the thread is blocked on. */
+  /** Endpoint or notification the thread is blocked on (blocked states only). */
   blockedOn: string | null;
+  /** Reply object while BlockedOnReceive (its own) or BlockedOnReply (the one it waits on). */
   reply: string | null;
   fault: string | null;
   inReadyQueue: boolean;
@@ -390,6 +391,9 @@ function scToJSON(sc: SchedContext): SchedContextJSON {
 
 function threadToJSON(k: Kernel, t: TCB): ThreadJSON {
   const sc = t.sc;
+  // The blocking fields are only meaningful in a blocked state (seL4 leaves them stale otherwise).
+  const blocked =
+    t.state === ThreadState.BlockedOnSend || t.state === ThreadState.BlockedOnReceive || t.state === ThreadState.BlockedOnNotification;
   return {
     tid: t.id,
     id: objectId(t),
@@ -403,8 +407,8 @@ function threadToJSON(k: Kernel, t: TCB): ThreadJSON {
     scBudget: sc === null ? null : sc.refills.budget,
     scPeriod: sc === null ? null : sc.refills.period,
     boundNotification: t.boundNotification === null ? null : objectId(t.boundNotification),
-    blockedOn: t.blockingObject === null ? null : objectId(t.blockingObject),
-    reply: t.replyObject === null ? null : objectId(t.replyObject),
+    blockedOn: blocked && t.blockingObject !== null ? objectId(t.blockingObject) : null,
+    reply: (t.state === ThreadState.BlockedOnReceive || t.state === ThreadState.BlockedOnReply) && t.replyObject !== null ? objectId(t.replyObject) : null,
     fault: t.fault.type === FaultType.NullFault ? null : (FaultType[t.fault.type] ?? String(t.fault.type)),
     inReadyQueue: t.inReadyQueue,
     inReleaseQueue: t.inReleaseQueue,

@@ -44,6 +44,13 @@ export const seL4_RISCV_PageTableObject = 10;
 
 export const seL4_AllRights = 15;
 export const seL4_ReadWrite = 3;
+export const seL4_NoRights = 0;
+export const seL4_CanWrite = 1;
+export const seL4_CanRead = 2;
+export const seL4_CanGrant = 4;
+export const seL4_CanGrantReply = 8;
+export const seL4_NoWrite = 0xe;
+export const seL4_NoRead = 0xd;
 export const seL4_WordBits = 64;
 
 function objectBits(type: number, sizeBits: number): number {
@@ -146,15 +153,23 @@ export class Vka {
   *mapFrame(frame: number, rights = seL4_ReadWrite): Generator<unknown, number, unknown> {
     const vaddr = this.nextVaddr;
     this.nextVaddr += 4096;
-    let err = yield* seL4_RISCV_Page_Map(frame, seL4_CapInitThreadVSpace, vaddr, rights, 0);
+    yield* this.mapFrameAt(frame, vaddr, rights);
+    return vaddr;
+  }
+
+  /**
+   * Map a 4 KiB frame at a given address of a VSpace (the root's by default),
+   * retyping and mapping the page tables that are missing (FailedLookup).
+   */
+  *mapFrameAt(frame: number, vaddr: number, rights = seL4_ReadWrite, vspace = seL4_CapInitThreadVSpace): Generator<unknown, void, unknown> {
+    let err = yield* seL4_RISCV_Page_Map(frame, vspace, vaddr, rights, 0);
     for (let tries = 0; err === 6 && tries < 2; tries++) {
       const pt = yield* this.allocObject(seL4_RISCV_PageTableObject);
-      const e = yield* seL4_RISCV_PageTable_Map(pt, seL4_CapInitThreadVSpace, vaddr, 0);
+      const e = yield* seL4_RISCV_PageTable_Map(pt, vspace, vaddr, 0);
       if (e !== 0) throw new Error(`vka: page table map failed with ${e}`);
-      err = yield* seL4_RISCV_Page_Map(frame, seL4_CapInitThreadVSpace, vaddr, rights, 0);
+      err = yield* seL4_RISCV_Page_Map(frame, vspace, vaddr, rights, 0);
     }
     if (err !== 0) throw new Error(`vka: frame map at 0x${vaddr.toString(16)} failed with ${err}`);
-    return vaddr;
   }
 
   /** Allocate and map a fresh 4 KiB frame; returns [frame cptr, vaddr]. */

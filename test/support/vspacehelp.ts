@@ -12,8 +12,19 @@ import type { CNode } from '../../src/kernel/object/cnode.js';
 import { TCB_CTABLE } from '../../src/kernel/object/tcb.js';
 import type { BootInfo } from '../../src/kernel/boot.js';
 import { seL4_Call, seL4_SetCap, seL4_SetMR, seL4_GetMR, seL4_MessageInfo_new, seL4_MessageInfo_get_label } from '../../src/user/index.js';
-import { seL4_Untyped_Retype } from '../../src/user/invocations.js';
 import type { Vka } from '../../src/user/vka.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
+import { checkInvariants } from '../../src/kernel/invariants/index.js';
+import { mapPageWithTables } from '../../src/user/elfloader.js';
+import {
+  seL4_SchedControl_ConfigureFlags,
+  seL4_TCB_Configure,
+  seL4_TCB_Resume,
+  seL4_TCB_SetSchedParams,
+  seL4_TCB_WriteRegisters,
+  seL4_RISCV_ASIDPool_Assign,
+  seL4_Untyped_Retype,
+} from '../../src/user/invocations.js';
 
 /** Sv39 PTE flag bits. */
 export const V = 1, R = 2, W = 4, X = 8, U = 16, G = 32, A = 64, D = 128;
@@ -76,17 +87,25 @@ export function errorMRs(n: number): number[] {
 }
 
 /** Retype one object from the first device untyped with an aligned block of at least `bits`. */
-export function* allocDeviceObject(vka: Vka, bi: BootInfo, type: number, bits: number, below = Infinity): Generator<unknown, number, unknown> {
+export function* allocDeviceObject(vka: Vka, bi: BootInfo, type: number, bits: number, sizeBits = 0): Generator<unknown, number, unknown> {
   for (let i = 0; i < bi.untypedList.length; i++) {
     const u = bi.untypedList[i]!;
-    if (!u.isDevice || u.sizeBits < bits || u.paddr >= below) continue;
+    if (!u.isDevice || u.sizeBits < bits) continue;
     const slot = vka.allocSlot();
-    const err = yield* seL4_Untyped_Retype(bi.untyped.start + i, type, 0, 2, 0, 0, slot, 1);
+    const err = yield* seL4_Untyped_Retype(bi.untyped.start + i, type, sizeBits, 2, 0, 0, slot, 1);
     if (err === 0) return slot;
   }
   throw new Error(`no device untyped of ${bits} bits`);
 }
 
+
+/** The invariant checker on every n-th kernel entry (for tests making thousands of invocations). */
+export function sampledInvariants(n: number): (k: Kernel) => void {
+  let i = 0;
+  return (k) => {
+    if (++i % n === 0) checkInvariants(k);
+  };
+}
 
 /** A node:test case whose body is the root task; fails unless the body ran to its end. */
 export function rootTest(name: string, body: (env: RootEnv) => Generator<unknown, void, unknown>, opts: MachineOptions = {}): void {
@@ -98,4 +117,46 @@ export function rootTest(name: string, body: (env: RootEnv) => Generator<unknown
     }, opts);
     assert.ok(done, 'the root task ran to its end');
   });
+}
+
+/** A fresh VSpace root assigned an ASID from the root task's pool. */
+export function* newVSpace(vka: Vka): Generator<unknown, number, unknown> {
+  const vs = yield* vka.allocObject(10 /* seL4_RISCV_PageTableObject */);
+  const err = yield* seL4_RISCV_ASIDPool_Assign(6 /* seL4_CapInitThreadASIDPool */, vs);
+  if (err !== 0) throw new Error(`ASIDPool_Assign failed with ${err}`);
+  return vs;
+}
+
+/** Map a frame in `vspace` (page tables as needed); throws on failure. */
+export function* mapIn(vka: Vka, frame: number, vspace: number, vaddr: number, rights = 3, attr = 0): Generator<unknown, void, unknown> {
+  const err = yield* mapPageWithTables(vka, frame, vspace, vaddr, rights, attr, []);
+  if (err !== 0) throw new Error(`map at 0x${vaddr.toString(16)} failed with ${err}`);
+}
+
+/**
+ * Start a registered TypeScript program as a thread in `vspace` (root
+ * CSpace), its IPC buffer at ipcVaddr of that VSpace.
+ */
+export function* threadIn(
+  vka: Vka,
+  vspace: number,
+  entry: number,
+  o: { priority: number; ipcVaddr: number; args?: number[]; faultEP?: number },
+): Generator<unknown, number, unknown> {
+  const tcb = yield* vka.allocObject(1 /* TCB */);
+  const ipc = yield* vka.allocObject(8 /* 4K page */);
+  yield* mapIn(vka, ipc, vspace, o.ipcVaddr);
+  const check = (e: number, what: string) => {
+    if (e !== 0) throw new Error(`${what} failed with ${e}`);
+  };
+  check(yield* seL4_TCB_Configure(tcb, 2, 0, vspace, 0, o.ipcVaddr, ipc), 'TCB_Configure');
+  const sc = yield* vka.allocObject(5 /* SchedContext */, 8);
+  check(yield* seL4_SchedControl_ConfigureFlags(vka.bootInfo.schedcontrol.start, sc, 1000, 1000, 0, 0, 0), 'ConfigureFlags');
+  check(yield* seL4_TCB_SetSchedParams(tcb, 1, o.priority, o.priority, sc, o.faultEP ?? 0), 'SetSchedParams');
+  const regs = new Array<number>(32).fill(0);
+  regs[0] = entry;
+  (o.args ?? []).forEach((a, i) => (regs[16 + i] = a));
+  check(yield* seL4_TCB_WriteRegisters(tcb, false, 0, 32, regs), 'WriteRegisters');
+  check(yield* seL4_TCB_Resume(tcb), 'Resume');
+  return tcb;
 }
