@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runRoot } from './support/harness.js';
-import { Asm, a0, a1, a2, a3, a4, a5, s0, s1, s2, ra, zero, add, addi, bne, ld, sd, jalr, ebreak } from './support/rv64asm.js';
-import { CODE_BASE, li, programElf, putString, setCall, syscall, SYS } from './support/sel4prog.js';
-import { mapPageWithTables, spawnElfThread } from '../src/user/elfloader.js';
+import { Asm, a0, a1, a2, a3, a4, a5, s0, s1, s2, ra, zero, add, addi, bne, ld, lr, sd, jalr, ebreak } from './support/rv64asm.js';
+import { CODE_BASE, li, programElf, putString, setCall, syscall, SYS, PF_R, PF_W } from './support/sel4prog.js';
+import { mapPageWithTables, seL4_RISCV_ExecuteNever, spawnElfThread } from '../src/user/elfloader.js';
 import {
   seL4_EndpointObject,
   seL4_NotificationObject,
@@ -17,6 +17,8 @@ import {
   seL4_RISCV_4K_Page,
   seL4_ReadWrite,
   seL4_RISCV_Page_Map,
+  seL4_RISCV_Page_Unmap,
+  sel4ts_Store,
   seL4_Recv,
   seL4_ReplyRecv,
   seL4_GetMR,
@@ -248,3 +250,104 @@ test('an ELF thread computing in a loop is preempted by its budget and still fin
   assert.ok(m.now > 900_000, `900k instructions took ${m.now} ns of simulated time`);
 });
 
+
+test('FRAMEXN0001 (hart): code in an execute-never frame faults at its first instruction; remapped executable it runs', () => {
+  let done = false;
+  const Z = 0x4400_0000;
+  runRoot(function* ({ vka }) {
+    const ep = yield* vka.allocObject(seL4_EndpointObject);
+    const ntfn = yield* vka.allocObject(seL4_NotificationObject);
+    const faultEP = yield* vka.allocObject(seL4_EndpointObject);
+    const reply = yield* vka.allocObject(seL4_ReplyObject);
+    // The code that will live at Z: send 5, then wait for good.
+    const code = new Asm(Z);
+    code.i(li(a2, 5));
+    setCall(code, s0, 1, 1);
+    syscall(code, SYS.Send);
+    code.i(addi(a0, s1, 0));
+    syscall(code, SYS.Wait);
+    const bytes = code.bytes();
+    // Write it into a fresh frame through a temporary mapping of our own.
+    const frame = yield* vka.allocObject(seL4_RISCV_4K_Page);
+    const tmp = yield* vka.mapFrame(frame);
+    for (let i = 0; i < bytes.length; i += 4) {
+      yield* sel4ts_Store(tmp + i, new DataView(bytes.buffer).getUint32(i, true), 4);
+    }
+    assert.equal(yield* seL4_RISCV_Page_Unmap(frame), 0);
+    // The ELF program jumps to Z.
+    const p = new Asm(CODE_BASE);
+    p.i(addi(s0, a0, 0), addi(s1, a1, 0), li(s2, Z), jalr(zero, s2, 0));
+    const t = yield* spawnElfThread(vka, programElf(p), { priority: 100, args: [ep, ntfn], faultEP });
+    assert.equal(yield* mapPageWithTables(vka, frame, t.vspace, Z, seL4_ReadWrite, seL4_RISCV_ExecuteNever, []), 0);
+    let info = yield* seL4_Recv(faultEP, null, reply);
+    assert.equal(seL4_MessageInfo_get_label(info), seL4_Fault_VMFault);
+    assert.deepEqual([seL4_GetMR(0), seL4_GetMR(1), seL4_GetMR(2), seL4_GetMR(3)], [Z, Z, 1, 1], 'instruction fault at Z');
+    assert.equal(yield* seL4_RISCV_Page_Map(frame, t.vspace, Z, seL4_ReadWrite, 0), 0);
+    info = yield* seL4_ReplyRecv(ep, seL4_MessageInfo_new(0, 0, 0, 0), null, reply);
+    assert.equal(seL4_MessageInfo_get_label(info), 1);
+    assert.equal(seL4_GetMR(0), 5, 'the code ran once executable');
+    done = true;
+  });
+  assert.ok(done);
+});
+
+test('PT0002 (hart): remapping a virtual address to another frame flushes the hart TLB', () => {
+  let done = false;
+  const X1 = 0x20000;
+  const X2 = 0x21000;
+  runRoot(function* ({ vka }) {
+    const ep = yield* vka.allocObject(seL4_EndpointObject);
+    const ntfn = yield* vka.allocObject(seL4_NotificationObject);
+    const reply = yield* vka.allocObject(seL4_ReplyObject);
+    const p = new Asm(CODE_BASE);
+    p.i(addi(s0, a0, 0), addi(s1, a1, 0), li(s2, X1));
+    p.i(ld(a2, s2, 0));
+    setCall(p, s0, 1, 1);
+    syscall(p, SYS.Call);
+    p.i(ld(a2, s2, 0));
+    setCall(p, s0, 2, 1);
+    syscall(p, SYS.Send);
+    p.i(addi(a0, s1, 0));
+    syscall(p, SYS.Wait);
+    const page = (v: number) => {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setUint32(0, v, true);
+      return b;
+    };
+    const elf = programElf(p, [
+      { vaddr: X1, data: page(1), flags: PF_R | PF_W, memsz: 4096 },
+      { vaddr: X2, data: page(2), flags: PF_R | PF_W, memsz: 4096 },
+    ]);
+    const t = yield* spawnElfThread(vka, elf, { priority: 100, args: [ep, ntfn] });
+    let info = yield* seL4_Recv(ep, null, reply);
+    assert.equal(seL4_MessageInfo_get_label(info), 1);
+    assert.equal(seL4_GetMR(0), 1);
+    const f1 = t.frames.get(X1)!;
+    const f2 = t.frames.get(X2)!;
+    assert.equal(yield* seL4_RISCV_Page_Unmap(f1), 0);
+    assert.equal(yield* seL4_RISCV_Page_Unmap(f2), 0);
+    assert.equal(yield* seL4_RISCV_Page_Map(f2, t.vspace, X1, seL4_ReadWrite, seL4_RISCV_ExecuteNever), 0);
+    info = yield* seL4_ReplyRecv(ep, seL4_MessageInfo_new(0, 0, 0, 0), null, reply);
+    assert.equal(seL4_MessageInfo_get_label(info), 2);
+    assert.equal(seL4_GetMR(0), 2, 'the second load saw the new frame, not a stale TLB entry');
+    done = true;
+  });
+  assert.ok(done);
+});
+
+test('a misaligned LR in an ELF thread is a UserException with scause 4 (load address misaligned)', () => {
+  let done = false;
+  runRoot(function* ({ vka }) {
+    const faultEP = yield* vka.allocObject(seL4_EndpointObject);
+    const reply = yield* vka.allocObject(seL4_ReplyObject);
+    const p = new Asm(CODE_BASE);
+    p.i(addi(s2, 2, -15)); // s2 = sp - 15: mapped stack, not 8-byte aligned
+    p.label('lr').i(lr('d', a0, s2));
+    const t = yield* spawnElfThread(vka, programElf(p), { priority: 100, faultEP });
+    const info = yield* seL4_Recv(faultEP, null, reply);
+    assert.equal(seL4_MessageInfo_get_label(info), seL4_Fault_UserException);
+    assert.deepEqual([seL4_GetMR(0), seL4_GetMR(1), seL4_GetMR(2), seL4_GetMR(3)], [p.addr('lr'), t.stackTop, 4, 0]);
+    done = true;
+  });
+  assert.ok(done);
+});

@@ -13,6 +13,7 @@ import { runRoot, RootEnv } from './support/harness.js';
 import * as s from '../src/user/index.js';
 import { seL4_FaultType, seL4_UnknownSyscall_Msg as SYS, seL4_UserException_Msg as EXC, seL4_VMFault_Msg as VM } from '../src/abi/constants.js';
 import { UserContextReg as R } from '../src/abi/registers.js';
+import type { Machine } from '../src/machine/machine.js';
 
 const CNODE = s.seL4_CapInitThreadCNode;
 const VSPACE = s.seL4_CapInitThreadVSpace;
@@ -60,6 +61,10 @@ function faultTest(
   const outcomes: Outcome[] = [];
   const cases: Case[] = [];
   for (const restart of [false, true]) for (let prio = 100; prio <= 102; prio++) for (const badged of [false, true]) cases.push({ restart, prio, badged });
+  // The instruction-fault faulter starts at an address with no code. Without this the
+  // machine would hand it to the emulated hart, which would then keep running it after
+  // the handler moves its pc to a TypeScript program.
+  const setup = kind === 'instruction' ? (m: Machine) => void (m.hartFactory = null) : undefined;
   runRoot(function* (env) {
     const { vka, m } = env;
     const done = yield* vka.allocObject(s.seL4_EndpointObject);
@@ -109,7 +114,7 @@ function faultTest(
       assert.equal(yield* s.seL4_TCB_Suspend(faulter.tcb), 0);
       yield* s.seL4_RISCV_Page_Unmap(frame);
     }
-  });
+  }, setup === undefined ? {} : { setup });
   assert.equal(outcomes.length, cases.length);
   cases.forEach((c, i) => assert.equal(outcomes[i]!.resumed, c.restart, `case ${JSON.stringify(c)}: resumed`));
   return outcomes;

@@ -31,6 +31,7 @@ import {
   VSPACE_CAP,
 } from '../src/microkit/layout.js';
 import { parseSystem } from '../src/microkit/sdf.js';
+import { usToTicks } from '../src/kernel/sched/refill.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const example = (name: string) => join(ROOT, 'examples', name);
@@ -206,8 +207,9 @@ test('camera frames use a 2 MiB page; linux_ram is promoted to 2 MiB pages; budg
   const linux = sys.tcbOf('linux')!;
   assert.ok(translate(sys.machine.mem, vspaceRoot(linux), 0x40000000, Access.Execute, tr)); // perms="rwx"
   assert.equal(tr.pageSize, 0x200000);
-  // budget 2000 us, period 10000 us: a sporadic server with a 10 ms period (10 MHz timer: 100000 ticks).
-  assert.equal(camera.sc!.refills.period, 100000);
+  // budget 2000 us, period 10000 us: a sporadic server with a 10 ms period.
+  assert.equal(camera.sc!.refills.period, usToTicks(10000));
+  assert.equal(mm.sc!.refills.period, 0); // budget == period: round robin
   // linux has no mapping of crypto_buffer or camera_frames.
   assert.equal(canAccess(sys, linux, 0x5000000, Access.Read), null);
   assert.equal(canAccess(sys, linux, 0x10000000, Access.Read), null);

@@ -110,8 +110,8 @@ export class KernelDriver {
 
   /**
    * Take due timer interrupts and let the idle thread wait for the next one,
-   * until a user thread is current. Returns false if none can ever run
-   * (idle with no timer pending).
+   * until a user thread is current. Returns false if none can run until a
+   * device interrupt (idle, nothing in the release queue, one domain).
    */
   settle(): boolean {
     const k = this.k;
@@ -121,7 +121,7 @@ export class KernelDriver {
         continue;
       }
       if (k.curThread !== k.idleThread) return true;
-      if (k.deadline === Infinity) return false;
+      if (k.deadline === Infinity || (k.releaseHead === null && k.config.numDomains <= 1)) return false;
       this.now = k.deadline;
     }
     return k.curThread !== k.idleThread;

@@ -170,6 +170,19 @@ function cptr(rng: Rng): number {
   return rng.u32() * 4294967296 + rng.u32();
 }
 
+/** A slot holding a cap of type t (70% when the thread has one), else any cptr. */
+function capOf(rng: Rng, t: CapType): number {
+  if (rng.chance(0.7)) {
+    let n = 0;
+    for (const i of view.nonEmpty) if (view.typeAt(i) === t) n++;
+    if (n > 0) {
+      let j = rng.int(n);
+      for (const i of view.nonEmpty) if (view.typeAt(i) === t && j-- === 0) return i;
+    }
+  }
+  return cptr(rng);
+}
+
 function emptySlot(rng: Rng): number {
   return view.empty.length > 0 && rng.chance(0.8) ? rng.pick(view.empty) : rng.int(2 ** Math.max(view.radix, 1));
 }
@@ -276,7 +289,8 @@ function genArgs(rng: Rng, label: number): number {
       a.push(rng.int(3));
       break;
     case L.SchedControlConfigureFlags: {
-      const budget = rng.chance(0.9) ? rng.pick([10, 20, 50, 100, 300, 1000, 5000]) : anyWord(rng);
+      const r = rng.int(100);
+      const budget = r < 85 ? rng.pick([100, 300, 1000, 2000, 5000]) : r < 95 ? rng.pick([10, 20, 21, 50]) : anyWord(rng);
       const period = rng.chance(0.5) ? budget : rng.chance(0.9) ? budget * rng.range(1, 5) : anyWord(rng);
       a.push(budget, period, rng.chance(0.7) ? rng.int(4) : rng.int(100), rng.int(16), rng.int(3));
       break;
@@ -301,43 +315,55 @@ function genArgs(rng: Rng, label: number): number {
 }
 const scratch: number[] = [];
 
-/** How many extra caps an invocation takes. */
-function capsFor(label: number): number {
+const C = CapType;
+/** The types of the extra caps an invocation takes. */
+function capsFor(label: number): readonly CapType[] {
   const L = InvocationLabel;
   switch (label) {
     case L.TCBConfigure:
+      return [C.CNode, C.PageTable, C.Frame];
     case L.TCBSetSchedParams:
+      return [C.Thread, C.SchedContext, C.Endpoint];
     case L.TCBSetSpace:
-      return 3;
+      return [C.Endpoint, C.CNode, C.PageTable];
     case L.CNodeRotate:
+      return [C.CNode, C.CNode];
     case L.RISCVASIDControlMakePool:
-      return 2;
+      return [C.Untyped, C.CNode];
     case L.UntypedRetype:
-    case L.TCBCopyRegisters:
-    case L.TCBSetPriority:
-    case L.TCBSetMCPriority:
-    case L.TCBSetTimeoutEndpoint:
-    case L.TCBSetIPCBuffer:
-    case L.TCBBindNotification:
     case L.CNodeCopy:
     case L.CNodeMint:
     case L.CNodeMove:
     case L.CNodeMutate:
     case L.IRQIssueIRQHandler:
     case L.RISCVIRQIssueIRQHandlerTrigger:
-    case L.IRQSetIRQHandler:
+      return [C.CNode];
+    case L.TCBCopyRegisters:
+    case L.TCBSetPriority:
+    case L.TCBSetMCPriority:
     case L.DomainSetSet:
+      return [C.Thread];
+    case L.TCBSetTimeoutEndpoint:
+      return [C.Endpoint];
+    case L.TCBSetIPCBuffer:
+      return [C.Frame];
+    case L.TCBBindNotification:
+    case L.IRQSetIRQHandler:
+      return [C.Notification];
     case L.SchedControlConfigureFlags:
+      return [C.SchedContext];
     case L.SchedContextBind:
     case L.SchedContextUnbindObject:
+      return [C.Thread];
     case L.RISCVPageTableMap:
     case L.RISCVPageMap:
     case L.RISCVASIDPoolAssign:
-      return 1;
+      return [C.PageTable];
     default:
-      return 0;
+      return NO_CAPS;
   }
 }
+const NO_CAPS: readonly CapType[] = [];
 
 function sysOp(rng: Rng, n: number): Op {
   words.fill(0);
@@ -349,10 +375,16 @@ function sysOp(rng: Rng, n: number): Op {
   else if (rng.chance(0.95)) label = rng.int(50);
   else label = rng.u32();
   let length = genArgs(rng, label);
-  let ncaps = capsFor(label);
+  const want = capsFor(label);
+  let ncaps = want.length;
   if (rng.chance(0.1)) ncaps = rng.int(4);
   if (rng.chance(0.05)) length = rng.int(128);
-  for (let i = 0; i < 3; i++) put(W_CAP + i, i < ncaps || rng.chance(0.2) ? cptr(rng) : 0);
+  for (let i = 0; i < 3; i++) {
+    let c = 0;
+    if (i < want.length) c = capOf(rng, want[i] === C.Thread && label >= InvocationLabel.SchedContextBind && rng.chance(0.3) ? C.Notification : want[i]!);
+    else if (i < ncaps || rng.chance(0.2)) c = cptr(rng);
+    put(W_CAP + i, c);
+  }
   const unwrapped = rng.chance(0.05) ? rng.int(8) : 0;
   words[2 * W_A1] = msgInfoHi(label);
   words[2 * W_A1 + 1] = msgInfoLo(label, unwrapped, Math.min(ncaps, 3), length & 0x7f);

@@ -109,7 +109,7 @@ export class FuzzWorld {
 
     const eps = this.retype(ObjectType.Endpoint, 0, 4);
     const ntfns = this.retype(ObjectType.Notification, 0, 3);
-    const uts = this.retype(ObjectType.Untyped, 16, 2);
+    const uts = this.retype(ObjectType.Untyped, 16, n);
     const frames = this.retype(ObjectType.RISCV_4K_Page, 0, 4);
     const pt = this.retype(ObjectType.RISCV_PageTable, 0, 1);
     const spareSCs = this.retype(ObjectType.SchedContext, 8, 2);
@@ -147,7 +147,7 @@ export class FuzzWorld {
         if (rng.chance(0.5)) this.copy(cn, 9 + f, ntfns + f, rng.pick([3, 3, 1, 2]));
         else this.mint(cn, 9 + f, ntfns + f, 3, 1 << rng.int(4));
       }
-      if (i < 2) this.move(cn, 12, uts + i);
+      this.move(cn, 12, uts + i);
       this.copy(cn, 13, tcbs + ((i + 1) % n));
       this.copy(cn, 14, frames + (i % 4), rng.pick([15, 3, 2]));
       this.copy(cn, 15, CAP_VSPACE);

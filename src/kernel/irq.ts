@@ -158,7 +158,6 @@ export function handleInterrupt(k: Kernel, irq: number): void {
     k.irqs.claimed[irq] = 1;
     const c = k.irqs.slots[irq]!.cap;
     if (c.type === CapType.Notification && c.canWrite()) sendSignal(k, c.obj as Notification, c.badgeHi, c.badgeLo);
-    ackIRQ(k, irq);
     k.emit('irq', { irq });
   } else if (st === IRQState.Inactive) {
     // Nobody owns it: mask the source (maskInterrupt(true, irq)) and leave the claim open.

@@ -39,6 +39,7 @@ export function cteInsert(newCap: Cap, src: Slot, dest: Slot): void {
   const revocable = isCapRevocable(newCap, srcCap);
   // Each slot owns its cap record: fields the kernel updates in place (an
   // untyped's free index, a mapping) must never be shared between two slots.
+  if (newCap === srcCap) newCap = newCap.clone();
   // seL4's setUntypedCapAsFull: copying an untyped marks the source full, so
   // only the newest cap to a region allocates from it.
   if (
@@ -47,6 +48,7 @@ export function cteInsert(newCap: Cap, src: Slot, dest: Slot): void {
     srcCap.paddr === newCap.paddr &&
     srcCap.sizeBits === newCap.sizeBits
   ) {
+    srcCap.freeIndex = 2 ** srcCap.sizeBits;
   }
   dest.cap = newCap;
   dest.revocable = revocable;
