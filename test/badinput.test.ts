@@ -339,16 +339,42 @@ test('a thread invoking cptrs that do not resolve takes a cap fault; the CSpace 
   });
 });
 
+test('a root task deleting or revoking its own initial caps never makes the kernel throw', () => {
+  const cases: [string, (bi: RootEnv['bi']) => Gen<number>][] = [
+    ['delete its scheduling context', () => s.seL4_CNode_Delete(CNODE, s.seL4_CapInitThreadSC, W)],
+    ['delete its TCB cap', () => s.seL4_CNode_Delete(CNODE, s.seL4_CapInitThreadTCB, W)],
+    ['revoke its CNode cap (its TCB loses its CSpace)', () => s.seL4_CNode_Revoke(CNODE, CNODE, W)],
+    ['revoke its VSpace cap', () => s.seL4_CNode_Revoke(CNODE, s.seL4_CapInitThreadVSpace, W)],
+    ['suspend itself', () => s.seL4_TCB_Suspend(s.seL4_CapInitThreadTCB)],
+    ['delete a paging cap of its image', (bi) => s.seL4_CNode_Delete(CNODE, bi.userImagePaging.start + 1, W)],
+    ['revoke the first boot untyped', (bi) => s.seL4_CNode_Revoke(CNODE, bi.untyped.start, W)],
+  ];
+  for (const [name, act] of cases) {
+    let err = -1;
+    let putChar = false;
+    const { m } = runRoot(function* ({ bi }) {
+      err = yield* act(bi);
+      // A debug call needs neither a CSpace nor an IPC buffer.
+      yield* s.seL4_DebugPutChar(0x21);
+      putChar = true;
+    });
+    if (putChar) assert.equal(err, E.seL4_NoError, name);
+    assert.ok(m.kernel.halted === false, name);
+  }
+});
+
 const SERVICE_KINDS = ['ut', 'cn', 'tcb', 'sc', 'frame', 'pt', 'irq', 'irqControl', 'domain', 'schedControl', 'asidControl', 'asidPool'] as const;
 const wordArb = fc.oneof(
   fc.nat({ max: 20 }),
+  fc.integer({ min: 60, max: 90 }),
   fc.constantFrom(0, 1, 63, 64, 65, 255, 256, 4095, 4096),
   fc.constantFrom(MAX, 2n ** 63n, 2n ** 32n, 2n ** 53n),
   fc.bigInt({ min: 0n, max: MAX }),
 );
 const callArb = fc.record({
   service: fc.constantFrom(...SERVICE_KINDS),
-  label: fc.integer({ min: 0, max: 50 }),
+  // Mostly one of the service's own labels (to reach deep decode paths), sometimes any label.
+  label: fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 100 }).map((own) => ({ own })) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 50 }).map((raw) => ({ raw })) }),
   args: fc.array(wordArb, { maxLength: 10 }),
   caps: fc.array(fc.nat({ max: 9 }), { maxLength: 3 }),
 });
@@ -374,11 +400,15 @@ test('random invocations on every kind of cap: always a seL4 error code, a faile
         };
         // Extra caps: never the root CNode (a random Move/Revoke through it could take the root task's own caps).
         const extra = [f.cn, f.ut, f.tcb, f.sc, f.ep, f.ntfn, f.frame, s.seL4_CapInitThreadVSpace, f.empty, f.pt];
+        const own = new Map(families(f, bi.schedcontrol.start).map(([, cptr, labels]) => [cptr, labels]));
         for (const c of calls) {
           const before = snapshot(m.kernel);
-          const r = yield* invoke(svc[c.service], c.label, c.args, c.caps.map((i) => extra[i]!));
+          const service = svc[c.service];
+          const labels = own.get(service)!;
+          const label = 'own' in c.label ? labels[c.label.own % labels.length]! : c.label.raw;
+          const r = yield* invoke(service, label, c.args, c.caps.map((i) => extra[i]!));
           assert.ok(Number.isInteger(r.err) && r.err >= 0 && r.err <= 10, `seL4 error code, got ${r.err}`);
-          if (r.err !== E.seL4_NoError) assert.deepEqual(snapshot(m.kernel), before, `${c.service} label ${c.label} failed with ${r.err} but changed state`);
+          if (r.err !== E.seL4_NoError) assert.deepEqual(snapshot(m.kernel), before, `${c.service} label ${label} failed with ${r.err} but changed state`);
         }
       });
     }),

@@ -233,4 +233,32 @@ describe('fault messages and restart (PAGEFAULT00xx)', () => {
     );
     for (const o of outs.filter((x) => x.resumed)) assert.equal(o.value, 0x600d0n);
   });
+
+  it('a label-0 reply that leaves the pc at the faulting instruction re-executes it (a second fault arrives)', () => {
+    const seen: number[] = [];
+    runRoot(function* (env) {
+      const { vka } = env;
+      const fep = yield* vka.allocObject(s.seL4_EndpointObject);
+      const reply = yield* vka.allocObject(s.seL4_ReplyObject);
+      const t = yield* vka.createThread({
+        entry: env.m.registerProgram(function* () {
+          yield* s.sel4ts_UserException(2, 0);
+          seen.push(-1);
+        }),
+        priority: 100,
+        suspended: true,
+      });
+      assert.equal(yield* s.seL4_TCB_SetSpace(t.tcb, fep, CNODE, 0, VSPACE, 0), 0);
+      assert.equal(yield* s.seL4_TCB_Resume(t.tcb), 0);
+      let info = yield* s.seL4_Recv(fep, null, reply);
+      seen.push(s.seL4_MessageInfo_get_label(info));
+      info = yield* s.seL4_ReplyRecv(fep, s.seL4_MessageInfo_new(0, 0, 0, 0), null, reply);
+      seen.push(s.seL4_MessageInfo_get_label(info), s.seL4_GetMR(EXC.FaultIP));
+      s.seL4_SetMR(EXC.FaultIP, SITE + 4);
+      yield* s.seL4_Send(reply, s.seL4_MessageInfo_new(0, 0, 0, 1));
+      assert.equal(yield* s.seL4_TCB_SetPriority(s.seL4_CapInitThreadTCB, s.seL4_CapInitThreadTCB, 0), 0);
+    });
+    const UE = seL4_FaultType.seL4_Fault_UserException;
+    assert.deepEqual(seen, [UE, UE, SITE, -1]);
+  });
 });

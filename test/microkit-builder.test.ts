@@ -8,6 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { microkit_read_bytes } from '../src/microkit/libmicrokit.js';
 import { MicrokitSystem } from '../src/microkit/system.js';
 import { needsEndpoint } from '../src/microkit/builder.js';
 import { Cap, CapType } from '../src/kernel/cap.js';
@@ -213,4 +216,41 @@ test('camera frames use a 2 MiB page; linux_ram is promoted to 2 MiB pages; budg
   // linux has no mapping of crypto_buffer or camera_frames.
   assert.equal(canAccess(sys, linux, 0x5000000, Access.Read), null);
   assert.equal(canAccess(sys, linux, 0x10000000, Access.Read), null);
+});
+
+test('prefill_path data is copied into the region\'s frames before the PD starts; setvar_prefill_size gives its length', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sel4ts-prefill-'));
+  const data = new Uint8Array(0x1800).map((_, i) => (i * 13 + 7) & 0xff); // spans two pages
+  writeFileSync(join(dir, 'blob.bin'), data);
+  const xml = `<system>
+    <memory_region name="blob" size="0x3000" prefill_path="blob.bin" />
+    <protection_domain name="reader" priority="10">
+      <program_image path="reader.js" />
+      <map mr="blob" vaddr="0x1000000" perms="r" setvar_vaddr="blob" setvar_prefill_size="blob_len" />
+    </protection_domain>
+  </system>`;
+  let seen: Uint8Array | null = null;
+  const setvar = { blob: 0, blob_len: 0 };
+  const sys = await MicrokitSystem.load({
+    file: join(dir, 'prefill.system'),
+    xml,
+    invariants: true,
+    programs: {
+      'reader.js': {
+        setvar,
+        *init() {
+          seen = yield* microkit_read_bytes(setvar.blob, 0x3000);
+        },
+        *notified() {},
+      },
+    },
+  });
+  assert.equal(sys.run({ untilNs: 1e9 }).reason, 'quiescent');
+  assert.equal(sys.buildError, null);
+  assert.equal(setvar.blob_len, data.length);
+  assert.deepEqual(seen!.subarray(0, data.length), data);
+  assert.ok(seen!.subarray(data.length).every((b) => b === 0)); // the rest of the region is zeroed memory
+  // The initialiser's window mapping is gone again.
+  const root = sys.machine.booted.rootTCB;
+  assert.equal(canAccess(sys, root, 0x10_0000_0000, Access.Read), null);
 });

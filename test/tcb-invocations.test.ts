@@ -124,6 +124,28 @@ describe('priorities and the maximum controlled priority', () => {
     });
   });
 
+  it('SetSchedParams: an SC that is not released cannot be bound to a blocked thread (IllegalOperation)', () => {
+    const r: number[] = [];
+    runRoot(function* (env) {
+      const { vka } = env;
+      const ep = yield* vka.allocObject(s.seL4_EndpointObject);
+      const t = yield* vka.createThread({
+        entry: env.m.registerProgram(function* () {
+          yield* s.seL4_Wait(ep, null);
+        }),
+        priority: 100,
+      });
+      yield* letRun();
+      assert.equal(yield* s.seL4_SchedContext_Unbind(t.sc), 0); // now blocked and passive
+      const unconfigured = yield* vka.allocObject(s.seL4_SchedContextObject, 8);
+      r.push(yield* s.seL4_TCB_SetSchedParams(t.tcb, ROOT, 100, 100, unconfigured, 0));
+      r.push(yield* s.seL4_TCB_SetSchedParams(t.tcb, ROOT, 100, 100, t.sc, 0));
+      assert.equal(tcbOf(env, t.tcb).sc !== null, true);
+      yield* s.seL4_Send(ep, s.seL4_MessageInfo_new(0, 0, 0, 0));
+    });
+    assert.deepEqual(r, [E.seL4_IllegalOperation, 0]);
+  });
+
   it('raising a thread above the caller preempts the caller at once', () => {
     const log: string[] = [];
     runRoot(function* (env) {
@@ -180,9 +202,11 @@ describe('Suspend and Resume', () => {
       runRoot(function* (env) {
         const n = yield* env.vka.allocObject(s.seL4_NotificationObject);
         const park = yield* env.vka.allocObject(s.seL4_NotificationObject);
+        const badged = env.vka.allocSlot();
+        assert.equal(yield* s.seL4_CNode_Mint(CNODE, badged, 64, CNODE, n, 64, s.seL4_AllRights, 1), 0);
         const t = yield* env.vka.createThread({
           entry: env.m.registerProgram(function* () {
-            yield* s.seL4_Signal(n); // wakes the root, which preempts us right after the Signal
+            yield* s.seL4_Signal(badged); // wakes the root, which preempts us right after the Signal
             yield* s.seL4_Wait(park, null);
           }),
           priority: 100,

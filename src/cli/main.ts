@@ -79,7 +79,7 @@ function check(o: CliOptions, io: Io): number {
 async function run(o: CliOptions, file: string, io: Io): Promise<number> {
   const wallStart = Date.now();
   let progressShown = false;
-  let lastProgress = wallStart;
+  let lastProgress = 0;
   let line = '';
   const clearProgress = () => {
     if (progressShown && io.errIsTTY) io.err('\r\x1b[K');
@@ -123,7 +123,7 @@ async function run(o: CliOptions, file: string, io: Io): Promise<number> {
     untilNs: limitNs,
     onProgress: () => {
       const now = Date.now();
-      if (now - wallStart < 1000 || now - lastProgress < (io.errIsTTY ? 250 : 5000)) return;
+      if (now - wallStart < 1000 || now - lastProgress < (io.errIsTTY ? 250 : 2000)) return;
       lastProgress = now;
       const text = `[sel4ts] ${ms(m.now, 1)} ms simulated of ${ms(limitNs, 0)}, ${((now - wallStart) / 1000).toFixed(1)} s`;
       if (io.errIsTTY) io.err(`\r\x1b[K${text}`);

@@ -4,3 +4,4 @@ export * from './invocations.js';
 export { UserThread, currentThread, SYSCALL_SITE } from './thread.js';
 export type { Program } from './thread.js';
 export * from './vka.js';
+export * from './elfloader.js';

@@ -195,8 +195,9 @@ function isBadgeable(c: Cap): boolean {
 const stSlot: Slot[] = [];
 /** Index in the stack of the nearest untyped at or below each level (-1: none). */
 const stUt: number[] = [];
-/** For untyped levels: lowest start address among the direct children seen so far. */
+/** For untyped levels: lowest start address among the direct children seen so far, and the last such child. */
 const stLow: number[] = [];
+const stLast: (Slot | null)[] = [];
 const closedRuns = new Set<unknown>();
 const orphans: Slot[] = [];
 /** The orphans (and their caps) of the last check that found them disjoint, in walk order. */
@@ -287,12 +288,16 @@ function treeStep(sc: CapScan, s: Slot, c: Cap, depth: number): number {
       }
       if (utIdx === depth - 1) {
         // A direct child of the untyped: retyped objects are inserted newest first, at rising addresses.
+        // Copies of an untyped (same region) are aliases of it; further caps to the
+        // object just seen (its original was deleted) are that object again.
         const alias = c.type === CapType.Untyped && b === ub && c.sizeBits === u.sizeBits;
-        if (!alias) {
+        const last = stLast[utIdx]!;
+        if (!alias && !(last !== null && sameObjectAs(last.cap, c))) {
           if (e > stLow[utIdx]! && sc.untypedObjectsDisjoint === null) {
             sc.untypedObjectsDisjoint = `${slotName(s)} overlaps (or is out of order with) a sibling object retyped from ${slotName(us)}`;
           }
           if (b < stLow[utIdx]!) stLow[utIdx] = b;
+          stLast[utIdx] = s;
         }
       }
     } else if (depth === 0) {
@@ -302,6 +307,7 @@ function treeStep(sc: CapScan, s: Slot, c: Cap, depth: number): number {
   stSlot[depth] = s;
   stUt[depth] = c.type === CapType.Untyped ? depth : utIdx;
   stLow[depth] = Infinity;
+  stLast[depth] = null;
   return depth + 1;
 }
 
