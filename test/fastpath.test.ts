@@ -9,7 +9,7 @@
  * queues and the thread chosen to run; and every thread must have seen the
  * same results.
  */
-import { describe, it, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { runRoot } from './support/harness.js';
@@ -315,12 +315,8 @@ function firstDifference(a: string[], b: string[]): string {
 
 describe('IPC fastpath equivalence', () => {
   const totals = { call: 0, replyRecv: 0, fallback: 0, runs: 0 };
-  after(() => {
-    // The property is only meaningful if both paths were exercised.
-    assert.ok(totals.runs > 0);
-  });
 
-  it('random IPC systems reach the same state after every kernel entry with the fastpath on and off', () => {
+  it('random IPC systems reach the same state after every kernel entry with the fastpath on and off', (t) => {
     fc.assert(
       fc.property(scenarioArb, (sc) => {
         resetFastpathStats();
@@ -329,8 +325,6 @@ describe('IPC fastpath equivalence', () => {
         totals.replyRecv += fastpathStats.replyRecv;
         totals.fallback += fastpathStats.fallback;
         totals.runs++;
-        if (process.env.FP_DEBUG2) console.log(sc.clients.map(c => c.steps).join(","), sc.servers.map(x => x.passive ? "P" : "A").join(""), on.log.filter(l => l.includes("done")).length, on.log.filter(l => / reply /.test(l)).length, on.snaps.length);
-        if (process.env.FP_DEBUG && totals.runs === +process.env.FP_DEBUG) console.log(JSON.stringify(sc), "\n" + on.log.join("\n"), "\n" + on.snaps[on.snaps.length - 1]!.replace(/regs=[0-9,]*/g, ""));
         resetFastpathStats();
         const off = runScenario(sc, false);
         assert.equal(fastpathStats.call + fastpathStats.replyRecv, 0, 'the fastpath ran while disabled');
@@ -341,7 +335,8 @@ describe('IPC fastpath equivalence', () => {
       }),
       { numRuns: 40, seed: 0x5e14 },
     );
-    console.log(`fastpath: ${totals.call} calls, ${totals.replyRecv} reply-recvs, ${totals.fallback} slow-path Call/ReplyRecv in ${totals.runs} systems`);
+    t.diagnostic(`fastpath: ${totals.call} calls, ${totals.replyRecv} reply-recvs, ${totals.fallback} slow-path Call/ReplyRecv in ${totals.runs} systems`);
+    // The property means something only if both paths ran often.
     assert.ok(totals.call > 100, `fastpath_call ran only ${totals.call} times`);
     assert.ok(totals.replyRecv > 100, `fastpath_reply_recv ran only ${totals.replyRecv} times`);
     assert.ok(totals.fallback > 100, `the slow path was taken only ${totals.fallback} times`);

@@ -14,6 +14,8 @@ import * as s from '../src/user/index.js';
 import { seL4_FaultType, seL4_UnknownSyscall_Msg as SYS, seL4_UserException_Msg as EXC, seL4_VMFault_Msg as VM } from '../src/abi/constants.js';
 import { UserContextReg as R } from '../src/abi/registers.js';
 import type { Machine } from '../src/machine/machine.js';
+import { lookupCap } from '../src/kernel/lookup.js';
+import { TCB, ThreadState } from '../src/kernel/object/tcb.js';
 
 const CNODE = s.seL4_CapInitThreadCNode;
 const VSPACE = s.seL4_CapInitThreadVSpace;
@@ -261,4 +263,47 @@ describe('fault messages and restart (PAGEFAULT00xx)', () => {
     const UE = seL4_FaultType.seL4_Fault_UserException;
     assert.deepEqual(seen, [UE, UE, SITE, -1]);
   });
+
+  it('IPC0021: a passive fault handler runs on the faulter\'s donated SC, maps the page and returns the SC with its reply', () => {
+    let value = -1n;
+    runRoot(function* (env) {
+      const { vka, m } = env;
+      const ep = yield* vka.allocObject(s.seL4_EndpointObject);
+      const reply = yield* vka.allocObject(s.seL4_ReplyObject);
+      const frame = yield* vka.allocObject(s.seL4_RISCV_4K_Page);
+      const handler = yield* vka.createThread({
+        entry: m.registerProgram(function* () {
+          let info = yield* s.seL4_NBSendRecv(ep, s.seL4_MessageInfo_new(0, 0, 0, 0), ep, null, reply);
+          for (;;) {
+            assert.equal(s.seL4_MessageInfo_get_label(info), seL4_FaultType.seL4_Fault_VMFault);
+            const addr = s.seL4_GetMR(VM.Addr);
+            yield* vka.mapFrameAt(frame, addr - (addr % 4096));
+            yield* s.sel4ts_Store(addr, GOOD_MAGIC, 4);
+            info = yield* s.seL4_ReplyRecv(ep, s.seL4_MessageInfo_new(0, 0, 0, 0), null, reply);
+          }
+        }),
+        priority: 101,
+      });
+      yield* s.seL4_Wait(ep, null); // the handler initialised on its own SC
+      assert.equal(yield* s.seL4_SchedContext_Unbind(handler.sc), 0);
+      const faulter = yield* vka.createThread({
+        entry: m.registerProgram(function* () {
+          value = yield* s.sel4ts_Load(BAD_VADDR, 4);
+        }),
+        priority: 100,
+        suspended: true,
+      });
+      assert.equal(yield* s.seL4_TCB_SetSpace(faulter.tcb, ep, CNODE, 0, VSPACE, 0), 0);
+      assert.equal(yield* s.seL4_TCB_Resume(faulter.tcb), 0);
+      assert.equal(yield* s.seL4_TCB_SetPriority(s.seL4_CapInitThreadTCB, s.seL4_CapInitThreadTCB, 0), 0);
+      assert.equal(yield* s.seL4_TCB_SetPriority(s.seL4_CapInitThreadTCB, s.seL4_CapInitThreadTCB, 255), 0);
+      const h = lookupCap(m.kernel, m.booted.rootTCB, 0, handler.tcb)!.obj as TCB;
+      const f = lookupCap(m.kernel, m.booted.rootTCB, 0, faulter.tcb)!.obj as TCB;
+      assert.equal(h.state, ThreadState.BlockedOnReceive);
+      assert.equal(h.sc, null, 'the handler is passive again');
+      assert.notEqual(f.sc, null, 'the faulter got its SC back');
+    });
+    assert.equal(value, BigInt(GOOD_MAGIC));
+  });
 });
+

@@ -230,3 +230,25 @@ function tcbOf(m: Machine, cptr: number): TCB {
   assert.ok(c !== null && c.type === CapType.Thread);
   return c.obj as TCB;
 }
+
+describe('seL4_Yield', () => {
+  it('gives up the rest of the budget: equal-priority round-robin threads alternate', () => {
+    const log: string[] = [];
+    runRoot(function* (env) {
+      for (const name of ['a', 'b']) {
+        yield* env.vka.createThread({
+          entry: env.m.registerProgram(function* () {
+            for (let i = 0; i < 3; i++) {
+              log.push(`${name}${i}`);
+              yield* s.seL4_Yield();
+            }
+          }),
+          priority: 100,
+        });
+      }
+    });
+    // b was started last, so it is at the head of the ready queue and runs first.
+    assert.deepEqual(log, ['b0', 'a0', 'b1', 'a1', 'b2', 'a2']);
+  });
+});
+

@@ -254,3 +254,27 @@ test('prefill_path data is copied into the region\'s frames before the PD starts
   const root = sys.machine.booted.rootTCB;
   assert.equal(canAccess(sys, root, 0x10_0000_0000, Access.Read), null);
 });
+
+test('a region larger than any one untyped is built from frames of several untypeds', async () => {
+  const xml = `<system>
+    <memory_region name="big" size="0x6000000" page_size="0x200000" />
+    <protection_domain name="p" priority="1">
+      <program_image path="p.js" />
+      <map mr="big" vaddr="0x40000000" />
+    </protection_domain>
+  </system>`;
+  const sys = await MicrokitSystem.load({ file: '/virtual/big.system', xml, invariants: true, programs: { 'p.js': { *init() {}, *notified() {} } } });
+  assert.equal(sys.run({ untilNs: 1e9 }).reason, 'quiescent');
+  assert.equal(sys.buildError, null);
+  const p = sys.tcbOf('p')!;
+  const paddrs = new Set<number>();
+  for (let v = 0x40000000; v < 0x46000000; v += 0x200000) {
+    const pa = canAccess(sys, p, v, Access.Write);
+    assert.notEqual(pa, null);
+    paddrs.add(pa!);
+  }
+  assert.equal(paddrs.size, 48);
+  // 96 MiB cannot come from one untyped of this 256 MiB machine (the largest is 64 MiB).
+  const sorted = [...paddrs].sort((a, b) => a - b);
+  assert.ok(sorted.some((pa, i) => i > 0 && pa !== sorted[i - 1]! + 0x200000));
+});

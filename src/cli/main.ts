@@ -119,18 +119,24 @@ async function run(o: CliOptions, file: string, io: Io): Promise<number> {
   );
   const limitNs = (o.timeMs ?? DEFAULT_LIMIT_MS) * 1e6;
   const m = sys.machine;
-  const result = sys.run({
-    untilNs: limitNs,
-    onProgress: () => {
-      const now = Date.now();
-      if (now - wallStart < 1000 || now - lastProgress < (io.errIsTTY ? 250 : 2000)) return;
-      lastProgress = now;
-      const text = `[sel4ts] ${ms(m.now, 1)} ms simulated of ${ms(limitNs, 0)}, ${((now - wallStart) / 1000).toFixed(1)} s`;
-      if (io.errIsTTY) io.err(`\r\x1b[K${text}`);
-      else io.err(`${text}\n`);
-      progressShown = true;
-    },
-  });
+  const onProgress = () => {
+    const now = Date.now();
+    if (now - wallStart < 1000 || now - lastProgress < (io.errIsTTY ? 250 : 2000)) return;
+    lastProgress = now;
+    const text = `[sel4ts] ${ms(m.now, 1)} ms simulated of ${ms(limitNs, 0)}, ${((now - wallStart) / 1000).toFixed(1)} s`;
+    if (io.errIsTTY) io.err(`\r\x1b[K${text}`);
+    else io.err(`${text}\n`);
+    progressShown = true;
+  };
+  let result: ReturnType<MicrokitSystem['run']>;
+  try {
+    result = sys.run({ untilNs: limitNs, onProgress });
+  } catch (e) {
+    flush();
+    clearProgress();
+    io.err(`sel4ts: the run stopped on a JavaScript exception: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
   flush();
   clearProgress();
   if (sys.buildError !== null) {

@@ -298,7 +298,7 @@ export function maskCapRights(rightsWord: number, c: Cap): Cap {
     }
     case CapType.Frame: {
       const n = c.clone();
-      n.rights = maskVMRights(c.rights as VMRights, rightsWord);
+      n.rights = c.rights;
       return n;
     }
     default:

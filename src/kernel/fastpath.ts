@@ -59,7 +59,6 @@ export function resetFastpathStats(): void {
   fastpathStats.fallback = 0;
 }
 
-export const DBG = new Map<string, number>();
 const SYS_CALL = -1;
 const SYS_REPLY_RECV = -2;
 
@@ -79,7 +78,7 @@ const A6_LO = 2 * REG_A6;
  * has been completed (kernel exit included), false if the slow path must run.
  */
 export function fastpathSyscall(k: Kernel, syscall: number, now: number): boolean {
-  if (!fastpathConfig.enabled) return (DBG.set(`L81`, (DBG.get(`L81`) ?? 0) + 1), false);
+  if (!fastpathConfig.enabled) return false;
   const done = syscall === SYS_CALL ? fastpathCall(k, now) : syscall === SYS_REPLY_RECV ? fastpathReplyRecv(k, now) : false;
   if (!done) fastpathStats.fallback++;
   return done;
@@ -94,22 +93,22 @@ export function fastpathSyscall(k: Kernel, syscall: number, now: number): boolea
 function entryIsQuiet(k: Kernel, t: TCB, now: number): boolean {
   updateTimestamp(k, now);
   const sc = t.sc;
-  if (sc === null || sc !== k.curSC || sc.tcb !== t) return (DBG.set(`L96`, (DBG.get(`L96`) ?? 0) + 1), false);
-  if (k.schedulerAction !== SchedulerAction.ResumeCurrentThread || k.observer !== null) return (DBG.set(`L97`, (DBG.get(`L97`) ?? 0) + 1), false);
-  if (!sc.refills.refillSufficient(k.consumed)) return (DBG.set(`L98`, (DBG.get(`L98`) ?? 0) + 1), false);
-  if (k.domainTime === 0) return (DBG.set(`L99`, (DBG.get(`L99`) ?? 0) + 1), false);
+  if (sc === null || sc !== k.curSC || sc.tcb !== t) return false;
+  if (k.schedulerAction !== SchedulerAction.ResumeCurrentThread || k.observer !== null) return false;
+  if (!sc.refills.refillSufficient(k.consumed)) return false;
+  if (k.domainTime === 0) return false;
   const rel = k.releaseHead;
-  if (rel !== null && rel.sc!.refills.refillReady(k.curTime)) return (DBG.set(`L101`, (DBG.get(`L101`) ?? 0) + 1), false);
-  if (t.inReadyQueue || t.inReleaseQueue) return (DBG.set(`L102`, (DBG.get(`L102`) ?? 0) + 1), false);
+  if (rel !== null && rel.sc!.refills.refillReady(k.curTime)) return false;
+  if (t.inReadyQueue || t.inReleaseQueue) return false;
   return t.fault.type === FaultType.NullFault;
 }
 
 /** The thread about to be switched to can be switched to directly (no queue membership, no YieldTo, valid VSpace). */
 function canSwitchDirectly(k: Kernel, to: TCB): boolean {
-  if (to.inReadyQueue || to.inReleaseQueue || to.yieldTo !== null) return (DBG.set(`L108`, (DBG.get(`L108`) ?? 0) + 1), false);
-  if (to.domain !== k.curDomain) return (DBG.set(`L109`, (DBG.get(`L109`) ?? 0) + 1), false);
+  if (to.inReadyQueue || to.inReleaseQueue || to.yieldTo !== null) return false;
+  if (to.domain !== k.curDomain) return false;
   const vt: Cap = to.slots[TCB_VTABLE]!.cap;
-  if (vt.type !== CapType.PageTable || !vt.isMapped) return (DBG.set(`L111`, (DBG.get(`L111`) ?? 0) + 1), false);
+  if (vt.type !== CapType.PageTable || !vt.isMapped) return false;
   return isHighestPrio(k, k.curDomain, to.priority);
 }
 
@@ -160,18 +159,18 @@ function fastpathCall(k: Kernel, now: number): boolean {
   const t = k.curThread;
   const regs = t.regs32;
   const infoLo = regs[A1_LO]!;
-  if ((infoLo & MI_CHECK_MASK) > N_MSG_REGISTERS) return (DBG.set(`L162`, (DBG.get(`L162`) ?? 0) + 1), false);
-  if (!entryIsQuiet(k, t, now)) return (DBG.set(`L163`, (DBG.get(`L163`) ?? 0) + 1), false);
+  if ((infoLo & MI_CHECK_MASK) > N_MSG_REGISTERS) return false;
+  if (!entryIsQuiet(k, t, now)) return false;
   const cap = lookupRegCap(t, A0_LO);
-  if (cap === null || cap.type !== CapType.Endpoint || (cap.rights & RIGHT_WRITE) === 0) return (DBG.set(`L165`, (DBG.get(`L165`) ?? 0) + 1), false);
-  if ((cap.rights & (RIGHT_GRANT | RIGHT_GRANT_REPLY)) === 0) return (DBG.set(`L166`, (DBG.get(`L166`) ?? 0) + 1), false);
+  if (cap === null || cap.type !== CapType.Endpoint || (cap.rights & RIGHT_WRITE) === 0) return false;
+  if ((cap.rights & (RIGHT_GRANT | RIGHT_GRANT_REPLY)) === 0) return false;
   const ep = cap.obj as Endpoint;
-  if (ep.state !== EndpointState.Recv) return (DBG.set(`L168`, (DBG.get(`L168`) ?? 0) + 1), false);
+  if (ep.state !== EndpointState.Recv) return false;
   const dest = ep.queueHead!;
-  if (dest.sc !== null) return (DBG.set(`L170`, (DBG.get(`L170`) ?? 0) + 1), false);
+  if (dest.sc !== null) return false;
   const reply = dest.replyObject;
-  if (reply === null) return (DBG.set(`L172`, (DBG.get(`L172`) ?? 0) + 1), false);
-  if (!canSwitchDirectly(k, dest)) return (DBG.set(`L173`, (DBG.get(`L173`) ?? 0) + 1), false);
+  if (reply === null) return false;
+  if (!canSwitchDirectly(k, dest)) return false;
 
   // --- point of no return ---
   t.syscalls++;
@@ -223,25 +222,25 @@ function fastpathReplyRecv(k: Kernel, now: number): boolean {
   const t = k.curThread;
   const regs = t.regs32;
   const infoLo = regs[A1_LO]!;
-  if ((infoLo & MI_CHECK_MASK) > N_MSG_REGISTERS) return (DBG.set(`L225`, (DBG.get(`L225`) ?? 0) + 1), false);
-  if (!entryIsQuiet(k, t, now)) return (DBG.set(`L226`, (DBG.get(`L226`) ?? 0) + 1), false);
+  if ((infoLo & MI_CHECK_MASK) > N_MSG_REGISTERS) return false;
+  if (!entryIsQuiet(k, t, now)) return false;
   const epCap = lookupRegCap(t, A0_LO);
-  if (epCap === null || epCap.type !== CapType.Endpoint || (epCap.rights & RIGHT_READ) === 0) return (DBG.set(`L228`, (DBG.get(`L228`) ?? 0) + 1), false);
+  if (epCap === null || epCap.type !== CapType.Endpoint || (epCap.rights & RIGHT_READ) === 0) return false;
   const replyCap = lookupRegCap(t, A6_LO);
-  if (replyCap === null || replyCap.type !== CapType.Reply) return (DBG.set(`L230`, (DBG.get(`L230`) ?? 0) + 1), false);
+  if (replyCap === null || replyCap.type !== CapType.Reply) return false;
   const ntfn = t.boundNotification;
-  if (ntfn !== null && ntfn.state === NotificationState.Active) return (DBG.set(`L232`, (DBG.get(`L232`) ?? 0) + 1), false);
+  if (ntfn !== null && ntfn.state === NotificationState.Active) return false;
   const ep = epCap.obj as Endpoint;
-  if (ep.state === EndpointState.Send) return (DBG.set(`L234`, (DBG.get(`L234`) ?? 0) + 1), false);
+  if (ep.state === EndpointState.Send) return false;
   const reply = replyCap.obj as Reply;
   const sc = t.sc!;
   const caller = reply.tcb;
-  if (caller === null || reply.nextSC !== sc || t.replyObject !== null) return (DBG.set(`L238`, (DBG.get(`L238`) ?? 0) + 1), false);
-  if (caller.state !== ThreadState.BlockedOnReply || caller.fault.type !== FaultType.NullFault) return (DBG.set(`L239`, (DBG.get(`L239`) ?? 0) + 1), false);
-  if (caller.sc !== null) return (DBG.set(`L240`, (DBG.get(`L240`) ?? 0) + 1), false);
-  if (!canSwitchDirectly(k, caller)) return (DBG.set(`L241`, (DBG.get(`L241`) ?? 0) + 1), false);
+  if (caller === null || reply.nextSC !== sc || t.replyObject !== null) return false;
+  if (caller.state !== ThreadState.BlockedOnReply || caller.fault.type !== FaultType.NullFault) return false;
+  if (caller.sc !== null) return false;
+  if (!canSwitchDirectly(k, caller)) return false;
   // doReplyTransfer gives the SC back only if it can run now; otherwise it postpones or raises a timeout.
-  if (!(sc.refills.refillReady(k.curTime) && sc.refills.refillSufficient(0))) return (DBG.set(`L243`, (DBG.get(`L243`) ?? 0) + 1), false);
+  if (!(sc.refills.refillReady(k.curTime) && sc.refills.refillSufficient(0))) return false;
 
   // --- point of no return ---
   t.syscalls++;

@@ -128,7 +128,7 @@ export function mdbRemove(s: Slot): void {
   if (p !== null) p.mdbNext = n;
   if (n !== null) {
     n.mdbPrev = p;
-    n.firstBadged = n.firstBadged;
+    n.firstBadged = n.firstBadged || s.firstBadged;
   }
   s.cap = Cap.NULL;
   s.revocable = false;

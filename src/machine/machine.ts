@@ -98,6 +98,8 @@ export class Machine {
     };
     if (opts.checkInvariants !== undefined) k.invariantHook = opts.checkInvariants;
     this.hartFactory = hartThreadFactory();
+    // Domain schedule and first timer deadline (seL4's init_kernel).
+    initSchedulerTime(k);
   }
 
   private emitConsole(b: number): void {

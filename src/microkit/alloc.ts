@@ -217,6 +217,12 @@ export class Allocator {
     return best;
   }
 
+  /** Whether `count` objects of `type` fit contiguously in one normal untyped. */
+  canRetypeContiguous(type: number, count: number): boolean {
+    const bits = objectBits(type, 0);
+    return this.untypeds.some((ut) => !ut.isDevice && this.fits(ut, bits, count));
+  }
+
   /** Retype one object from normal memory. */
   *retype(type: number, sizeBits: number, dest: Dest): Gen<Allocated> {
     return yield* this.retypeFrom(this.pick(objectBits(type, sizeBits), 1), type, sizeBits, dest);

@@ -120,18 +120,22 @@ export interface BuiltSystem {
   bytesAllocated: number;
 }
 
+/** A VSpace being filled, with the page tables already mapped in it (keyed by GiB and by 2 MiB). */
+interface AddressSpace {
+  vspace: number;
+  readonly l1: Set<number>;
+  readonly l2: Set<number>;
+}
+
 /** The initialiser's own records of what it created for a PD (cptrs in the root CNode). */
-interface PdObjects {
+interface PdObjects extends AddressSpace {
   readonly pd: ProtectionDomain;
   readonly index: number;
   cnode: number;
-  vspace: number;
   tcb: number;
   sc: number;
   ntfn: number;
   ep: number | null;
-  readonly l1: Set<number>;
-  readonly l2: Set<number>;
 }
 
 /** Microkit's ProtectionDomain::needs_ep: children, a VM, or a channel whose other end may PPC it. */
@@ -182,8 +186,7 @@ class Builder {
   private readonly pds: PdObjects[] = [];
   private readonly regionFrames = new Map<string, number[]>();
   readonly regionPaddrs = new Map<string, number>();
-  private readonly rootL1 = new Set<number>();
-  private readonly rootL2 = new Set<number>();
+  private readonly rootAS: AddressSpace = { vspace: seL4_CapInitThreadVSpace, l1: new Set(), l2: new Set() };
   private faultEP = 0;
 
   constructor(
@@ -217,17 +220,17 @@ class Builder {
     check(yield* seL4_CNode_Copy(cnode, slot, PD_CAP_BITS, ROOT, src, 64, rights), what);
   }
 
-  /** Page tables for a page of 2^bits bytes at vaddr in `vspace` (level 1 for each GiB, level 2 for each 2 MiB). */
-  private *ensurePageTables(vspace: number, l1: Set<number>, l2: Set<number>, vaddr: number, bits: number, who: string): Gen {
+  /** Page tables for a page of 2^bits bytes at vaddr (level 1 for each GiB, level 2 for each 2 MiB). */
+  private *ensurePageTables(as: AddressSpace, vaddr: number, bits: number, who: string): Gen {
     const k1 = Math.floor(vaddr / GIB);
-    if (!l1.has(k1)) {
-      yield* this.pageTable(vspace, k1 * GIB, who);
-      l1.add(k1);
+    if (!as.l1.has(k1)) {
+      yield* this.pageTable(as.vspace, k1 * GIB, who);
+      as.l1.add(k1);
     }
     const k2 = Math.floor(vaddr / MIB2);
-    if (bits === 12 && !l2.has(k2)) {
-      yield* this.pageTable(vspace, k2 * MIB2, who);
-      l2.add(k2);
+    if (bits === 12 && !as.l2.has(k2)) {
+      yield* this.pageTable(as.vspace, k2 * MIB2, who);
+      as.l2.add(k2);
     }
   }
 
@@ -237,19 +240,18 @@ class Builder {
     yield* this.a.park(pt);
   }
 
-  /** Map the frame in root slot `frame` and park it. */
-  private *mapFrame(o: PdObjects | null, vspace: number, frame: number, vaddr: number, bits: number, rights: number, exec: boolean, who: string): Gen {
-    if (o !== null) yield* this.ensurePageTables(vspace, o.l1, o.l2, vaddr, bits, who);
+  /** Map the frame in root slot `frame` (page tables first) and park it. */
+  private *mapFrame(as: AddressSpace, frame: number, vaddr: number, bits: number, rights: number, exec: boolean, who: string): Gen {
+    yield* this.ensurePageTables(as, vaddr, bits, who);
     const attr = exec ? 0 : seL4_RISCV_ExecuteNever;
-    check(yield* seL4_RISCV_Page_Map(frame, vspace, vaddr, rights, attr), `Page_Map at 0x${vaddr.toString(16)} for ${who}`);
+    check(yield* seL4_RISCV_Page_Map(frame, as.vspace, vaddr, rights, attr), `Page_Map at 0x${vaddr.toString(16)} for ${who}`);
     yield* this.a.park(frame);
   }
 
-  /** A fresh zeroed 4 KiB frame mapped read-write, non-executable. */
-  private *anonymousPage(o: PdObjects | null, vspace: number, vaddr: number, who: string, l1?: Set<number>, l2?: Set<number>): Gen<number> {
-    if (o === null && l1 !== undefined && l2 !== undefined) yield* this.ensurePageTables(vspace, l1, l2, vaddr, 12, who);
+  /** A fresh zeroed 4 KiB frame mapped read-write, non-executable (stacks, IPC buffers). */
+  private *anonymousPage(as: AddressSpace, vaddr: number, who: string): Gen<number> {
     const f = yield* this.newObject(seL4_RISCV_4K_Page, 0, `frame for ${who}`);
-    yield* this.mapFrame(o, vspace, f, vaddr, 12, RIGHTS_RW, false, who);
+    yield* this.mapFrame(as, f, vaddr, 12, RIGHTS_RW, false, who);
     return f;
   }
 
@@ -294,8 +296,11 @@ class Builder {
         if (mr.physAddr !== null) {
           for (let i = 0; i < mr.pageCount; i++) frames.push((yield* this.a.retypeAt(type, 0, mr.physAddr + i * mr.pageSize, 'storage')).slot);
           this.regionPaddrs.set(mr.name, mr.physAddr);
-        } else {
+        } else if (mr.physAddrKind === 'tool_allocated' || this.a.canRetypeContiguous(type, mr.pageCount)) {
+          // A region whose paddr a PD asks for must be physically contiguous; others are too when they fit.
           for (const x of yield* this.a.retypeContiguous(type, 0, mr.pageCount, 'storage')) frames.push(x.slot);
+        } else {
+          for (let i = 0; i < mr.pageCount; i++) frames.push((yield* this.a.retype(type, 0, 'storage')).slot);
         }
       } catch (e) {
         if (e instanceof BuildError) throw new BuildError(`memory region '${mr.name}': ${e.message}`);
@@ -317,7 +322,7 @@ class Builder {
   private *prefill(mr: MemoryRegion, frames: number[], data: Uint8Array): Gen {
     const bits = pageBits(mr);
     const window = bits === 12 ? PREFILL_WINDOW_4K : PREFILL_WINDOW_2M;
-    yield* this.ensurePageTables(seL4_CapInitThreadVSpace, this.rootL1, this.rootL2, window, bits, 'the initialiser');
+    yield* this.ensurePageTables(this.rootAS, window, bits, 'the initialiser');
     for (let i = 0; i * mr.pageSize < data.length; i++) {
       const f = yield* this.a.unpark(frames[i]!, seL4_AllRights);
       check(yield* seL4_RISCV_Page_Map(f, seL4_CapInitThreadVSpace, window, RIGHTS_RW, seL4_RISCV_ExecuteNever), `prefill map of '${mr.name}'`);
@@ -351,14 +356,14 @@ class Builder {
 
     // Address space: IPC buffer (the "image"), stack, memory regions.
     const ipc = yield* this.newObject(seL4_RISCV_4K_Page, 0, `IPC buffer of ${who}`);
-    yield* this.ensurePageTables(o.vspace, o.l1, o.l2, PD_IPC_BUFFER_VADDR, 12, who);
+    yield* this.ensurePageTables(o, PD_IPC_BUFFER_VADDR, 12, who);
     check(yield* seL4_RISCV_Page_Map(ipc, o.vspace, PD_IPC_BUFFER_VADDR, RIGHTS_RW, seL4_RISCV_ExecuteNever), `IPC buffer map for ${who}`);
     check(
       yield* seL4_TCB_Configure(o.tcb, o.cnode, cnodeGuardData(PD_CNODE_GUARD_SIZE), o.vspace, 0, PD_IPC_BUFFER_VADDR, ipc),
       `TCB_Configure for ${who}`,
     );
     yield* this.a.park(ipc);
-    for (let v = PD_STACK_TOP - pd.stackSize; v < PD_STACK_TOP; v += 0x1000) yield* this.anonymousPage(o, o.vspace, v, `stack of ${who}`);
+    for (let v = PD_STACK_TOP - pd.stackSize; v < PD_STACK_TOP; v += 0x1000) yield* this.anonymousPage(o, v, `stack of ${who}`);
     for (const m of pd.maps) yield* this.mapRegion(o, m);
 
     // The fixed part of its CSpace.
@@ -400,7 +405,7 @@ class Builder {
     for (let i = 0; i < frames.length; i++) {
       const f = yield* this.a.unpark(frames[i]!, rights);
       // `cached` has no effect on RISC-V: Sv39 PTEs have no cacheability bits.
-      yield* this.mapFrame(o, o.vspace, f, m.vaddr + i * mr.pageSize, bits, rights, m.perms.execute, `'${m.mr}' in PD '${o.pd.name}'`);
+      yield* this.mapFrame(o, f, m.vaddr + i * mr.pageSize, bits, rights, m.perms.execute, `'${m.mr}' in PD '${o.pd.name}'`);
     }
   }
 
@@ -447,14 +452,13 @@ class Builder {
     const sc = yield* this.newObject(seL4_SchedContextObject, PD_SCHEDCONTEXT_SIZE_BITS, `scheduling context of ${who}`);
     check(yield* seL4_RISCV_ASIDPool_Assign(seL4_CapInitThreadASIDPool, vspace), `ASIDPool_Assign for ${who}`);
     check(yield* seL4_SchedControl_ConfigureFlags(this.bi.schedcontrol.start, sc, MONITOR_BUDGET_US, MONITOR_BUDGET_US, 0, 0, 0), `SchedControl for ${who}`);
-    const l1 = new Set<number>();
-    const l2 = new Set<number>();
+    const as: AddressSpace = { vspace, l1: new Set(), l2: new Set() };
     const ipc = yield* this.newObject(seL4_RISCV_4K_Page, 0, `IPC buffer of ${who}`);
-    yield* this.ensurePageTables(vspace, l1, l2, PD_IPC_BUFFER_VADDR, 12, who);
+    yield* this.ensurePageTables(as, PD_IPC_BUFFER_VADDR, 12, who);
     check(yield* seL4_RISCV_Page_Map(ipc, vspace, PD_IPC_BUFFER_VADDR, RIGHTS_RW, seL4_RISCV_ExecuteNever), `IPC buffer map for ${who}`);
     check(yield* seL4_TCB_Configure(tcb, cnode, cnodeGuardData(PD_CNODE_GUARD_SIZE), vspace, 0, PD_IPC_BUFFER_VADDR, ipc), `TCB_Configure for ${who}`);
     yield* this.a.park(ipc);
-    yield* this.anonymousPage(null, vspace, PD_STACK_TOP - MONITOR_STACK_SIZE, `stack of ${who}`, l1, l2);
+    yield* this.anonymousPage(as, PD_STACK_TOP - MONITOR_STACK_SIZE, `stack of ${who}`);
     this.faultEP = yield* this.newObject(seL4_EndpointObject, 0, `fault endpoint of ${who}`);
     yield* this.copy(cnode, MON_FAULT_EP_CAP, this.faultEP, seL4_AllRights, `fault endpoint cap of ${who}`);
     const reply = yield* this.newObject(seL4_ReplyObject, 0, `reply object of ${who}`);

@@ -109,14 +109,20 @@ export function microkitMain(info: PdImageInfo, program: MicrokitProgram): () =>
   return function* microkit_pd() {
     const st = new PdState(info, program);
     states.set(currentThread(), st);
-    yield* program.init();
-    if (info.passive) {
-      // Ask the monitor to take our SC away once we wait in Recv (deferred signal).
-      st.haveSignal = true;
-      st.signalMsg = seL4_MessageInfo_new(0, 0, 0, 0);
-      st.signalCap = MONITOR_EP;
+    try {
+      yield* program.init();
+      if (info.passive) {
+        // Ask the monitor to take our SC away once we wait in Recv (deferred signal).
+        st.haveSignal = true;
+        st.signalMsg = seL4_MessageInfo_new(0, 0, 0, 0);
+        st.signalCap = MONITOR_EP;
+      }
+      yield* handlerLoop(st);
+    } catch (e) {
+      // A JavaScript exception in PD code is a bug in the program, not a seL4 event: name the PD.
+      if (e instanceof Error && !e.message.startsWith('PD ')) e.message = `PD '${info.name}': ${e.message}`;
+      throw e;
     }
-    yield* handlerLoop(st);
   };
 }
 

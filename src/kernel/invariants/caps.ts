@@ -14,9 +14,10 @@ export function capsNameLiveObjects(k: Kernel): void {
 
 /** Every object the kernel keeps is named by at least one cap (no leaked objects). */
 export function objectsHaveCaps(k: Kernel): void {
-  const named = capScan(k).named;
+  const scan = capScan(k);
+  const named = scan.named;
   for (const o of k.objects) {
-    if (!named.has(o)) report('objectsHaveCaps', `${objName(o)} is alive but no cap names it`);
+    if (named.get(o) !== scan.epoch) report('objectsHaveCaps', `${objName(o)} is alive but no cap names it`);
     if (!o.live) report('objectsHaveCaps', `${objName(o)} is registered but finalised`);
   }
 }

@@ -9,7 +9,7 @@
  * Inside checkInvariants the scan is computed once per kernel entry; a named
  * invariant called on its own always rescans.
  */
-import { Cap, CapType, capIsPhysical, capRegionBits, sameObjectAs } from '../cap.js';
+import { Cap, CapType, capIsPhysical, sameObjectAs } from '../cap.js';
 import type { Kernel } from '../kernel.js';
 import { isMDBParentOf } from '../mdb.js';
 import type { CNode } from '../object/cnode.js';
@@ -17,6 +17,36 @@ import { KernelObject, ObjectKind } from '../object/kobject.js';
 import type { TCB } from '../object/tcb.js';
 import type { Slot } from '../slot.js';
 import { hex, objName, slotName } from './violation.js';
+
+/** 2^i for i in 0..64 (a table: `2 ** x` with a variable exponent is slow on V8's hot paths). */
+export const POW2 = new Float64Array(65).map((_, i) => 2 ** i);
+
+/** Size in bytes of the region a physical cap names. */
+function regionBytes(c: Cap): number {
+  return POW2[c.type === CapType.CNode ? c.radix + 5 : c.sizeBits]!;
+}
+
+/**
+ * isMDBParentOf(a, b) with the untyped and frame cases (region containment,
+ * the most common in a walk) computed inline; every other case is the
+ * kernel's own function.
+ */
+function parentOf(a: Slot, b: Slot): boolean {
+  const ac = a.cap;
+  if (ac.type === CapType.Untyped) {
+    if (!a.revocable) return false;
+    const bc = b.cap;
+    if (!capIsPhysical(bc)) return false;
+    const bb = bc.paddr;
+    return ac.paddr <= bb && bb + regionBytes(bc) <= ac.paddr + POW2[ac.sizeBits]!;
+  }
+  if (ac.type === CapType.Frame) {
+    const bc = b.cap;
+    if (!a.revocable || bc.type !== CapType.Frame) return false;
+    return ac.paddr <= bc.paddr && bc.paddr + POW2[bc.sizeBits]! <= ac.paddr + POW2[ac.sizeBits]!;
+  }
+  return isMDBParentOf(a, b);
+}
 
 /** Key of a mapping a frame or page-table cap records: (asid, vaddr, table?). */
 export function mappingKey(asid: number, vaddr: number, isTable: boolean): number {
@@ -27,8 +57,9 @@ export class CapScan {
   /** Non-empty slots of live CNodes, TCBs and the IRQ node; `n` of them are valid. */
   readonly slots: Slot[] = [];
   n = 0;
-  /** Objects named by at least one cap. */
-  readonly named = new Set<KernelObject>();
+  /** Objects named by at least one cap: stamped with the scan's epoch (stale entries are pruned). */
+  readonly named = new Map<KernelObject, number>();
+  epoch = 0;
   /** Mapped frame and page-table caps by mappingKey; clashes go to `extra` as (key, cap) pairs. */
   readonly mapped = new Map<number, Cap>();
   readonly extra: (number | Cap)[] = [];
@@ -123,8 +154,11 @@ function emptySlotProblem(s: Slot): string | null {
 /** Record a non-empty slot: its cap's object, mapping and naming problems. */
 function collect(k: Kernel, sc: CapScan, s: Slot, c: Cap): void {
   sc.slots[sc.n++] = s;
-  if (c.obj !== null) sc.named.add(c.obj);
-  if (sc.capsNameLiveObjects === null) {
+  const o = c.obj;
+  // An object's registration is checked once per scan; every cap's type and address each time.
+  const first = o === null || sc.named.get(o) !== sc.epoch;
+  if (o !== null && first) sc.named.set(o, sc.epoch);
+  if (sc.capsNameLiveObjects === null && (first || o!.kind !== expectedKind(c.type) || o!.paddr !== c.paddr || (c.type === CapType.CNode && (o as CNode).radix !== c.radix))) {
     const p = capObjectProblem(k, c);
     if (p !== null) sc.capsNameLiveObjects = `${slotName(s)}: ${p}`;
   }
@@ -146,7 +180,8 @@ function scanSlots(k: Kernel, sc: CapScan, slots: Slot[]): void {
 
 function runScan(k: Kernel, sc: CapScan): void {
   sc.n = 0;
-  sc.named.clear();
+  sc.epoch++;
+  if (sc.named.size > 2 * k.objects.size + 64) sc.named.clear();
   sc.mapped.clear();
   sc.extra.length = 0;
   sc.capsNameLiveObjects = null;
@@ -162,13 +197,17 @@ function runScan(k: Kernel, sc: CapScan): void {
 
 // ------------------------------------------------------------- MDB walk
 
-/** A slot reached through MDB links belongs to a live, registered CNode or TCB, or the IRQ node. */
+/**
+ * A slot reached through MDB links belongs to a live CNode or TCB, or the IRQ
+ * node (that live objects are the registered ones is checked by
+ * capsNameLiveObjects and objectsHaveCaps).
+ */
 function registered(k: Kernel, s: Slot): boolean {
   const o = s.owner;
   if (o === null) return k.irqs.slots[s.index] === s;
   if (!o.live) return false;
-  if (o.kind === ObjectKind.CNode) return k.cnodes.has(o as CNode) && (o as CNode).slots[s.index] === s;
-  if (o.kind === ObjectKind.TCB) return k.tcbs.has(o as TCB) && (o as TCB).slots[s.index] === s;
+  if (o.kind === ObjectKind.CNode) return (o as CNode).slots[s.index] === s;
+  if (o.kind === ObjectKind.TCB) return (o as TCB).slots[s.index] === s;
   return false;
 }
 
@@ -198,7 +237,9 @@ const stUt: number[] = [];
 /** For untyped levels: lowest start address among the direct children seen so far, and the last such child. */
 const stLow: number[] = [];
 const stLast: (Slot | null)[] = [];
-const closedRuns = new Set<unknown>();
+/** Object keys whose run of caps has ended, stamped with the walk's epoch. */
+const closedRuns = new Map<unknown, number>();
+let runEpoch = 0;
 const orphans: Slot[] = [];
 /** The orphans (and their caps) of the last check that found them disjoint, in walk order. */
 const lastOrphans: Slot[] = [];
@@ -207,7 +248,8 @@ const lastOrphanCaps: Cap[] = [];
 function walkMDB(k: Kernel, sc: CapScan): void {
   const slots = sc.slots;
   const n = sc.n;
-  closedRuns.clear();
+  runEpoch++;
+  if (closedRuns.size > 4 * n + 64) closedRuns.clear();
   orphans.length = 0;
   let visited = 0;
   for (let i = 0; i < n; i++) {
@@ -252,8 +294,8 @@ function walkMDB(k: Kernel, sc: CapScan): void {
       // Caps to one object form one contiguous run (isFinalCapability relies on it).
       const key = objectKey(c);
       if (key !== runKey) {
-        if (runKey !== null) closedRuns.add(runKey);
-        if (key !== null && closedRuns.has(key) && sc.mdbObjectRuns === null) {
+        if (runKey !== null) closedRuns.set(runKey, runEpoch);
+        if (key !== null && sc.mdbObjectRuns === null && closedRuns.get(key) === runEpoch) {
           sc.mdbObjectRuns = `${slotName(s)} is separated from the other caps to its object`;
         }
         runKey = key;
@@ -262,7 +304,7 @@ function walkMDB(k: Kernel, sc: CapScan): void {
       prev = s;
       s = s.mdbNext;
     }
-    if (runKey !== null) closedRuns.add(runKey);
+    if (runKey !== null) closedRuns.set(runKey, runEpoch);
   }
   if (visited !== n) sc.mdbWellFormed ??= `${n - visited} non-empty slots are not reachable from an MDB list head (a cycle)`;
   checkOrphans(sc);
@@ -270,16 +312,16 @@ function walkMDB(k: Kernel, sc: CapScan): void {
 
 /** Place slot s in the derivation tree and check it against its nearest untyped ancestor. */
 function treeStep(sc: CapScan, s: Slot, c: Cap, depth: number): number {
-  while (depth > 0 && !isMDBParentOf(stSlot[depth - 1]!, s)) depth--;
+  while (depth > 0 && !parentOf(stSlot[depth - 1]!, s)) depth--;
   const utIdx = depth > 0 ? stUt[depth - 1]! : -1;
   if (capIsPhysical(c)) {
     const b = c.paddr;
-    const e = b + 2 ** capRegionBits(c);
+    const e = b + regionBytes(c);
     if (utIdx >= 0) {
       const us = stSlot[utIdx]!;
       const u = us.cap;
       const ub = u.paddr;
-      const ue = ub + 2 ** u.sizeBits;
+      const ue = ub + POW2[u.sizeBits]!;
       if (sc.capsInsideUntyped === null) {
         if (b < ub || e > ue) sc.capsInsideUntyped = `${slotName(s)} lies outside its untyped ancestor ${slotName(us)}`;
         else if (e > ub + u.freeIndex) {
@@ -327,11 +369,11 @@ function checkOrphans(sc: CapScan): void {
   }
   orphans.sort(byAddress);
   let far: Slot = orphans[0]!;
-  let farEnd = far.cap.paddr + 2 ** capRegionBits(far.cap);
+  let farEnd = far.cap.paddr + regionBytes(far.cap);
   for (let i = 1; i < orphans.length; i++) {
     const s = orphans[i]!;
     const c = s.cap;
-    const e = c.paddr + 2 ** capRegionBits(c);
+    const e = c.paddr + regionBytes(c);
     if (c.paddr < farEnd && !(c.type !== CapType.Untyped && sameObjectAs(far.cap, c))) {
       const msg = `${slotName(s)} overlaps ${slotName(far)} and neither derives from the other`;
       if (c.type === CapType.Untyped || far.cap.type === CapType.Untyped) sc.capsInsideUntyped ??= msg;
