@@ -28,6 +28,7 @@ import {
 } from '../src/user/index.js';
 import type { Word } from '../src/user/index.js';
 import { createProcess, check } from './process.js';
+import { iterSys } from './itersys.js';
 import { Meter, Plan, runSystem } from './meter.js';
 import { Result, toResult } from './stats.js';
 
@@ -54,6 +55,8 @@ export interface RoundTripOptions {
   fastpath: boolean;
   /** Message length in words (0..4 fit the fastpath). */
   length: number;
+  /** The user runtime: src/user/libsel4.ts, or the allocation-free prototype in bench/itersys.ts. */
+  runtime?: 'libsel4' | 'iter';
 }
 
 /** Call + ReplyRecv between a client and a passive server in another address space. */
@@ -74,6 +77,23 @@ export function ipcRoundTrip(plan: Plan, o: RoundTripOptions): Result {
       mt.end();
     }
   }
+  function* iterServer(): Gen<void> {
+    const sys = iterSys();
+    const badge = new WordOut();
+    yield* sys.nbSendRecv(READY, 0, EP, badge, REPLY);
+    for (;;) yield* sys.replyRecv(EP, info, badge, REPLY);
+  }
+  function* iterClient(): Gen<void> {
+    const mt = meter!;
+    const sys = iterSys();
+    for (let i = 0; i < plan.warmup; i++) yield* sys.call(EP, info);
+    for (let s = 0; s < plan.samples; s++) {
+      mt.begin();
+      for (let i = 0; i < plan.perSample; i++) yield* sys.call(EP, info);
+      mt.end();
+    }
+  }
+  const iter = o.runtime === 'iter';
   setFastpathEnabled(o.fastpath);
   try {
     runSystem(function* (m, vka) {
@@ -81,14 +101,15 @@ export function ipcRoundTrip(plan: Plan, o: RoundTripOptions): Result {
       const ep = yield* vka.allocObject(seL4_EndpointObject);
       const reply = yield* vka.allocObject(seL4_ReplyObject);
       const ready = yield* vka.allocObject(seL4_NotificationObject);
-      yield* passiveServer(m, vka, server, o.serverPrio, [ep, reply, ready], ready);
-      yield* createProcess(m, vka, { program: client, priority: o.clientPrio, caps: [ep] });
+      yield* passiveServer(m, vka, iter ? iterServer : server, o.serverPrio, [ep, reply, ready], ready);
+      yield* createProcess(m, vka, { program: iter ? iterClient : client, priority: o.clientPrio, caps: [ep] });
     });
   } finally {
     setFastpathEnabled(true);
   }
   const fp = o.fastpath ? 'fastpath' : 'slow path only';
-  return toResult(o.name, `seL4_Call + seL4_ReplyRecv round trip, ${o.length}-word message, ${fp}`, meter!.samples);
+  const rt = iter ? ', prototype allocation-free syscall iterators (bench/itersys.ts)' : '';
+  return toResult(o.name, `seL4_Call + seL4_ReplyRecv round trip, ${o.length}-word message, ${fp}${rt}`, meter!.samples);
 }
 
 /** One-way seL4_Send to a higher-priority receiver blocked in seL4_Recv (both active). */

@@ -80,6 +80,14 @@ test('check rejects program images sel4ts cannot run: missing, uncompiled, ELF',
   assert.equal(r.code, 1);
   assert.match(r.err, /'prog\.elf' is an ELF file: .*not supported yet/);
 
+  // The IPC buffer of a TypeScript PD sits where Microkit links PD images (0x200000): maps may not overlap it.
+  r = sel4ts(
+    'check',
+    systemFile('overlap.system', `  <memory_region name="m" size="0x1000" />\n  <protection_domain name="a"><program_image path="${HELLO_IMAGE}" />\n    <map mr="m" vaddr="0x200000" /></protection_domain>`),
+  );
+  assert.equal(r.code, 1);
+  assert.match(r.err, /overlap\.system:5:5: mapping 'm' into 'a' overlaps the program image at \[0x200000, 0x201000\)/);
+
   r = sel4ts('check', join(tmp, 'no-such.system'));
   assert.equal(r.code, 1);
   assert.match(r.err, /no-such\.system/);
@@ -96,6 +104,9 @@ test('run prints the console output, why it stopped, and a summary row per PD', 
   assert.match(lines[header]!, /^PD\s+prio\s+budget\/period us\s+CPU ms\s+syscalls\s+IPC in\s+signals in\s+faults\s+state$/);
   assert.match(lines[header + 2]!, /^hello\s+100\s+1000\/1000\s+\d+\.\d{3}\s+\d+\s+0\s+0\s+0\s+BlockedOnNotification$/);
   assert.match(r.out, /\(monitor\)\s+255 .*BlockedOnReceive/);
+  const checked = sel4ts('run', example('hello.system'), '--invariants', '--quiet');
+  assert.equal(checked.code, 0, checked.err);
+  assert.match(checked.out, /1 protection domain, 0 channels, 0 memory regions \(invariants checked\)\n/);
 });
 
 test('run --input types into the UART; --time stops at the limit; --quiet drops the summary', () => {

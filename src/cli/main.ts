@@ -7,10 +7,10 @@ import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ImageError } from '../microkit/images.js';
-import { unsupportedFeature } from '../microkit/builder.js';
-import { checkSystemFile, MicrokitSystem } from '../microkit/system.js';
+import { checkSystemFile, unsupportedFeature } from '../microkit/check.js';
 import { SdfError } from '../microkit/sdf.js';
-import { ThreadState } from '../kernel/object/tcb.js';
+// The kernel and machine are loaded only by the commands that run a system.
+import type { MicrokitSystem } from '../microkit/system.js';
 import { parseArgs, UsageError, USAGE, type CliOptions } from './args.js';
 import { ms, summaryTable } from './format.js';
 
@@ -97,6 +97,8 @@ async function run(o: CliOptions, file: string, io: Io): Promise<number> {
     if (c === '\n') flush();
   };
 
+  const { MicrokitSystem } = await import('../microkit/system.js');
+  const { ThreadState } = await import('../kernel/object/tcb.js');
   let sys: MicrokitSystem;
   try {
     sys = await MicrokitSystem.load({

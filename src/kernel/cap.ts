@@ -298,7 +298,7 @@ export function maskCapRights(rightsWord: number, c: Cap): Cap {
     }
     case CapType.Frame: {
       const n = c.clone();
-      n.rights = c.rights;
+      n.rights = maskVMRights(c.rights as VMRights, rightsWord);
       return n;
     }
     default:

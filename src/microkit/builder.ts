@@ -59,6 +59,7 @@ import {
 import type { BootInfo } from '../kernel/boot.js';
 import { seL4_RISCV_ExecuteNever } from '../abi/constants.js';
 import { Allocator, BuildError, check } from './alloc.js';
+import { unsupportedFeature } from './check.js';
 import {
   BASE_ENDPOINT_CAP,
   BASE_IRQ_CAP,
@@ -150,35 +151,6 @@ function pageBits(mr: MemoryRegion): number {
 
 function pageType(mr: MemoryRegion): number {
   return mr.pageSize === 0x1000 ? seL4_RISCV_4K_Page : seL4_RISCV_Mega_Page;
-}
-
-/** Reject what the sel4ts builder does not do (yet), with the position of the offending element. */
-export function unsupportedFeature(sys: SystemDescription): string | null {
-  for (const pd of sys.protectionDomains) {
-    const cm = pd.capMaps[0];
-    if (cm !== undefined) {
-      return `${cm.pos.file}:${cm.pos.line}:${cm.pos.column}: <cspace> cap maps are not supported by the sel4ts builder`;
-    }
-    for (const m of pd.maps) {
-      if (m.vaddr < PD_IMAGE_BASE + PD_IMAGE_SIZE && PD_IMAGE_BASE < m.vaddr + mapSize(sys, m)) {
-        return `${m.pos.file}:${m.pos.line}:${m.pos.column}: mapping '${m.mr}' into '${pd.name}' overlaps the program image at [0x${PD_IMAGE_BASE.toString(16)}, 0x${(PD_IMAGE_BASE + PD_IMAGE_SIZE).toString(16)}) (the IPC buffer of a TypeScript PD)`;
-      }
-    }
-  }
-  if (sys.domains !== null) {
-    const p = sys.domains.pos;
-    return `${p.file}:${p.line}:${p.column}: domain scheduling is not supported by the sel4ts builder`;
-  }
-  for (const mr of sys.memoryRegions) {
-    if (mr.prefillBootinfo !== null) {
-      return `${mr.pos.file}:${mr.pos.line}:${mr.pos.column}: prefill_bootinfo is not supported by the sel4ts builder`;
-    }
-  }
-  return null;
-}
-
-function mapSize(sys: SystemDescription, m: SdfMap): number {
-  return sys.memoryRegions.find((r) => r.name === m.mr)?.size ?? 0;
 }
 
 class Builder {

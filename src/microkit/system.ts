@@ -4,7 +4,6 @@
  * (builder.ts), then run PDs and the monitor under the kernel. Used by the
  * `sel4ts` command line and by tests.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Machine, RunResult } from '../machine/machine.js';
 import type { KernelObserver } from '../kernel/kernel.js';
@@ -13,10 +12,11 @@ import { checkInvariants } from '../kernel/invariants/index.js';
 import { recordMachine, type RecorderOptions, type TraceRecorder } from '../trace/recorder.js';
 import { BuildError } from './alloc.js';
 import { buildSystem, type BuiltSystem } from './builder.js';
-import { loadPrograms, programImagePlugin, type ProgramSource } from './images.js';
+import { checkSystemFile } from './check.js';
+import { loadPrograms, type ProgramSource } from './images.js';
 import { microkitMain, type MicrokitProgram, type PdImageInfo } from './libmicrokit.js';
 import { monitorProgram, type MonitorFault } from './monitor.js';
-import { parseSystem, type ProtectionDomain, type SystemDescription } from './sdf.js';
+import type { ProtectionDomain, SystemDescription } from './sdf.js';
 
 export interface SystemOptions {
   /** Path of the .system file (read from disk unless `xml` is given). */
@@ -62,12 +62,7 @@ export interface RunOptions {
   progressSteps?: number;
 }
 
-/** Parse a .system file with the program-image check (what `sel4ts check` does). */
-export function checkSystemFile(file: string, xml?: string, provided: ReadonlySet<string> = new Set()): SystemDescription {
-  const text = xml ?? readFileSync(file, 'utf8');
-  const dir = dirname(resolve(file));
-  return parseSystem(text, file, { searchPaths: [dir], plugin: programImagePlugin(dir, provided) });
-}
+export { checkSystemFile } from './check.js';
 
 function imageInfo(sys: SystemDescription, pd: ProtectionDomain): PdImageInfo {
   let notifications = 0n;
