@@ -103,7 +103,7 @@ interface Fixture {
   empty: number;
 }
 
-function* fixture(m: Machine, vka: s.Vka): Gen<Fixture> {
+function* fixture(_m: Machine, vka: s.Vka): Gen<Fixture> {
   const ut = yield* vka.allocObject(s.seL4_UntypedObject, 16);
   const cn = yield* vka.allocObject(s.seL4_CapTableObject, 4);
   const tcb = yield* vka.allocObject(s.seL4_TCBObject);
@@ -115,7 +115,6 @@ function* fixture(m: Machine, vka: s.Vka): Gen<Fixture> {
   const irq = vka.allocSlot();
   assert.equal(yield* s.seL4_IRQControl_Get(s.seL4_CapIRQControl, 5, CNODE, irq, W), E.seL4_NoError);
   const ut4k = yield* vka.allocObject(s.seL4_UntypedObject, 12);
-  void m;
   return { ut, cn, tcb, sc, ep, ntfn, frame, pt, irq, ut4k, empty: vka.allocSlot() };
 }
 

@@ -385,7 +385,7 @@ test('cap faults describe every lookup failure: bad extra caps, receive phase, d
       s.seL4_SetCap(0, 4096 + 7);
       yield* s.seL4_Call(CNODE, s.seL4_MessageInfo_new(L.CNodeCopy, 0, 1, 5));
     });
-    const t = yield* vka.createThread({ entry: prog, priority: 100, faultEP: fault });
+    yield* vka.createThread({ entry: prog, priority: 100, faultEP: fault });
     let f = yield* recvFault(fault, reply);
     assert.equal(step, 1);
     assert.equal(f.err, CAP_FAULT);
@@ -418,6 +418,5 @@ test('cap faults describe every lookup failure: bad extra caps, receive phase, d
     assert.equal(f.err, CAP_FAULT);
     assert.deepEqual(f.mrs.slice(1), [BigInt(big) << 52n, 0n, 3n, 52n, 54n], 'depth mismatch: bitsLeft 52, bitsFound 54');
     assert.equal(f.mrs.length, 6);
-    void t;
   });
 });

@@ -215,6 +215,8 @@ export interface CampaignResult {
   syscalls: number;
   entries: number;
   seconds: number;
+  /** CPU time of this process (user + system) over the campaign, in seconds. */
+  cpuSeconds: number;
   failure: Failure | null;
   /** The seed of the failing episode and its minimal trace (with who performed each op). */
   failingSeed: number;
@@ -227,6 +229,11 @@ export interface CampaignResult {
 export function runCampaign(o: CampaignOptions): CampaignResult {
   const log = o.log ?? (() => {});
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
+  const cpu = (): number => {
+    const u = process.cpuUsage(cpu0);
+    return (u.user + u.system) / 1e6;
+  };
   const deadline = start + o.seconds * 1000;
   const base = {
     threads: o.threads ?? 6,
@@ -234,7 +241,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     maxOps: o.maxOps ?? 50_000,
   };
   const out: CampaignResult = {
-    episodes: 0, syscalls: 0, entries: 0, seconds: 0, failure: null, failingSeed: 0, trace: [], actors: [], shrunkFrom: 0,
+    episodes: 0, syscalls: 0, entries: 0, seconds: 0, cpuSeconds: 0, failure: null, failingSeed: 0, trace: [], actors: [], shrunkFrom: 0,
   };
   let lastLog = start;
   for (let e = 0; performance.now() < deadline; e++) {
@@ -250,6 +257,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     }
     if (r.failure !== null) {
       out.seconds = (performance.now() - start) / 1000;
+      out.cpuSeconds = cpu();
       // Replay with full checking to find the first violation, then shrink.
       const upTo = r.failure.opIndex >= 0 ? r.ops.slice(0, r.failure.opIndex + 1) : r.ops;
       const full = replay(seed, upTo, base).failure ?? r.failure;
@@ -266,5 +274,6 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     }
   }
   out.seconds = (performance.now() - start) / 1000;
+  out.cpuSeconds = cpu();
   return out;
 }

@@ -110,10 +110,11 @@ export class KernelDriver {
 
   /**
    * Take due timer interrupts and let the idle thread wait for the next one,
-   * until a user thread is current. Returns false if none can run until a
-   * device interrupt (idle, nothing in the release queue, one domain).
+   * until a user thread is current. Returns false if no thread can run before
+   * `horizon` ns from now (idle, and the release queue empty or its head
+   * further away; one domain): only a device interrupt would change that soon.
    */
-  settle(): boolean {
+  settle(horizon = 50_000_000): boolean {
     const k = this.k;
     for (let i = 0; i < 1000; i++) {
       if (this.now >= k.deadline) {
@@ -121,7 +122,9 @@ export class KernelDriver {
         continue;
       }
       if (k.curThread !== k.idleThread) return true;
-      if (k.deadline === Infinity || (k.releaseHead === null && k.config.numDomains <= 1)) return false;
+      if (k.deadline === Infinity || k.config.numDomains > 1) return false;
+      const r = k.releaseHead;
+      if (r === null || r.sc === null || r.sc.refills.headTime > this.now + horizon) return false;
       this.now = k.deadline;
     }
     return k.curThread !== k.idleThread;

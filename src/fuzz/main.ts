@@ -80,8 +80,13 @@ function main(): void {
   });
   const rate = r.syscalls / r.seconds;
   console.log(
-    `fuzz: ${r.episodes} episodes, ${r.syscalls} syscalls (${r.entries} kernel entries) in ${r.seconds.toFixed(1)} s: ` +
-      `${Math.round(rate)} syscalls/s = ${(rate * 60 / 1e6).toFixed(2)} M syscalls/min`,
+    `fuzz: ${r.episodes} episodes, ${r.syscalls} fuzz syscalls, ${r.entries} kernel entries in all (with the root task's ` +
+      `watchdog calls, interrupts and faults) in ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s CPU`,
+  );
+  console.log(
+    `fuzz: ${Math.round(rate)} syscalls/s = ${((rate * 60) / 1e6).toFixed(3)} M syscalls/min wall-clock ` +
+      `(${Math.round(r.syscalls / r.cpuSeconds)} per CPU-second); ${Math.round(r.entries / r.seconds)} kernel entries/s` +
+      `${a.sample === 1 ? ', every one checked' : `, every ${a.sample}th checked`}`,
   );
   if (r.failure === null) {
     console.log('fuzz: no invariant violation, no host exception');

@@ -227,7 +227,7 @@ function genArgs(rng: Rng, label: number): number {
   switch (label) {
     case L.UntypedRetype: {
       const type = rng.chance(0.9) ? rng.int(11) : rng.int(20);
-      const size = type === 0 ? rng.range(4, 16) : type === 4 ? rng.range(0, 8) : type === 5 ? rng.range(6, 10) : rng.chance(0.8) ? 0 : rng.int(64);
+      const size = type === 0 ? rng.range(4, 16) : type === 4 ? (rng.chance(0.9) ? rng.range(0, 4) : rng.range(5, 9)) : type === 5 ? rng.range(6, 10) : rng.chance(0.8) ? 0 : rng.int(64);
       a.push(type, size, rng.chance(0.8) ? 0 : cptr(rng), rng.chance(0.8) ? 0 : depth(rng), emptySlot(rng), rng.chance(0.8) ? 1 : rng.range(0, 4));
       break;
     }
@@ -405,7 +405,7 @@ export function genOp(rng: Rng, d: KernelDriver): Op {
   const r = rng.int(1000);
   if (r < 15) return { kind: OpKind.Time, n: 0, w: null, a: rng.int(3_000_000), b: 0 };
   if (r < 25) {
-    const fsr = rng.pick([1, 5, 7, 12, 13, 15]);
+    const fsr = rng.pick([1, 5, 7]); // seL4 reports page faults as access faults
     return { kind: OpKind.VMFault, n: 0, w: null, a: vaddr(rng), b: fsr | (rng.int(2) << 8) };
   }
   if (r < 32) return { kind: OpKind.Exception, n: 0, w: null, a: rng.pick([2, 3, 0, 4, 6]), b: rng.int(4) };

@@ -38,9 +38,8 @@ import type { Cap } from './cap.js';
 import { Kernel, SchedulerAction } from './kernel.js';
 import { WORD_BITS } from './cspace.js';
 import type { CNode } from './object/cnode.js';
-import { r, shrMask } from './word.js';
 import { FaultType, REG_A0, REG_A1, REG_A2, REG_A6, TCB, TCB_CTABLE, TCB_VTABLE, ThreadState } from './object/tcb.js';
-import { isHighestPrio, tcbEPAppend } from './sched/queues.js';
+import { tcbEPAppend } from './sched/queues.js';
 import { updateTimestamp } from './sched/time.js';
 
 /** The fastpath is on unless turned off (tests compare both; benchmarks report both). */
@@ -109,34 +108,60 @@ function canSwitchDirectly(k: Kernel, to: TCB): boolean {
   if (to.domain !== k.curDomain) return false;
   const vt: Cap = to.slots[TCB_VTABLE]!.cap;
   if (vt.type !== CapType.PageTable || !vt.isMapped) return false;
-  return isHighestPrio(k, k.curDomain, to.priority);
+  return noneReadyAbove(k, to.priority);
+}
+
+/** Bits [shift, shift + n) of the word hi:lo, n in 1..32, as a uint32. */
+function bitField(hi: number, lo: number, shift: number, n: number): number {
+  let v: number;
+  if (shift >= 32) v = hi >>> (shift - 32);
+  else if (shift === 0) v = lo;
+  else v = (lo >>> shift) | (hi << (32 - shift));
+  return (v & ((1 << n) - 1)) >>> 0;
 }
 
 /**
  * seL4's lookup_fp: the cap a thread's cptr names, resolving all 64 bits from
  * its CSpace root and stopping early at a non-CNode cap, exactly as
  * resolveAddressBits succeeds; null on any lookup failure (the slow path then
- * reports the fault).
+ * reports the fault) and for radices over 31 bits (which no RAM can hold).
  */
-function lookupFp(t: TCB, hi: number, lo: number): Cap | null {
+export function lookupFp(t: TCB, hi: number, lo: number): Cap | null {
   let cap: Cap = t.slots[TCB_CTABLE]!.cap;
   let bits = WORD_BITS;
   while (cap.type === CapType.CNode) {
     const radix = cap.radix;
     const guardSize = cap.guardSize;
     const level = radix + guardSize;
-    if (level > bits) return null;
+    if (level > bits || radix > 31) return null;
+    const shift = bits - level;
     if (guardSize > 0) {
-      shrMask(hi, lo, bits - guardSize, guardSize);
-      if (r.lo !== cap.guardLo || r.hi !== cap.guardHi) return null;
+      const g = shift + radix;
+      if (guardSize <= 32) {
+        if (bitField(hi, lo, g, guardSize) !== cap.guardLo || cap.guardHi !== 0) return null;
+      } else if (bitField(hi, lo, g, 32) !== cap.guardLo || bitField(hi, lo, g + 32, guardSize - 32) !== cap.guardHi) {
+        return null;
+      }
     }
-    shrMask(hi, lo, bits - level, radix);
-    const slot = (cap.obj as CNode).slots[r.hi * 4294967296 + r.lo]!;
-    bits -= level;
-    cap = slot.cap;
+    const index = radix === 0 ? 0 : bitField(hi, lo, shift, radix);
+    cap = (cap.obj as CNode).slots[index]!.cap;
+    bits = shift;
     if (bits === 0) return cap;
   }
   return bits === WORD_BITS ? null : cap;
+}
+
+/**
+ * seL4's isHighestPrio for the current domain: no ready thread has a higher
+ * priority than `prio` (the ready-queue bitmap, scanned from the top).
+ */
+function noneReadyAbove(k: Kernel, prio: number): boolean {
+  const bm = k.readyBitmap;
+  const words = (k.config.numPriorities + 31) >>> 5;
+  const base = k.curDomain * words;
+  const pw = prio >>> 5;
+  for (let w = words - 1; w > pw; w--) if (bm[base + w] !== 0) return false;
+  return bm[base + pw]! >>> (prio & 31) >>> 1 === 0;
 }
 
 /** The cap named by the cptr in a register (index of its low half in regs32). */

@@ -68,6 +68,8 @@ export class Machine {
   /** Incremented whenever the kernel changes page tables (sfence.vma). */
   tlbGeneration = 0;
   idleTime = 0;
+  /** Time limit of the run in progress (see yieldRequested). */
+  private stopAt = Infinity;
   console = '';
   private readonly programs = new Map<number, ProgramEntry>();
   private nextProgram = 0;
@@ -254,9 +256,25 @@ export class Machine {
 
   /** Run until quiescent (every thread blocked, no timer pending), a time limit, or a step limit. */
   run(opts: RunOptions = {}): RunResult {
-    const k = this.kernel;
     const until = opts.untilNs ?? Infinity;
-    const maxSteps = opts.maxSteps ?? Infinity;
+    this.stopAt = until;
+    try {
+      return this.runLoop(until, opts.maxSteps ?? Infinity);
+    } finally {
+      this.stopAt = Infinity;
+    }
+  }
+
+  /**
+   * Whether user code that keeps the CPU (a thread that is never preempted)
+   * should hand control back to the run loop now: its time limit is reached.
+   */
+  yieldRequested(): boolean {
+    return this.now >= this.stopAt;
+  }
+
+  private runLoop(until: number, maxSteps: number): RunResult {
+    const k = this.kernel;
     let steps = 0;
     for (;;) {
       if (k.halted) return { reason: 'halted', now: this.now, steps };
