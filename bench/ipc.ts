@@ -29,6 +29,7 @@ import {
 import type { Word } from '../src/user/index.js';
 import { createProcess, check } from './process.js';
 import { iterSys } from './itersys.js';
+import { REG_A0, REG_A1, REG_A6 } from '../src/kernel/object/tcb.js';
 import { Meter, Plan, runSystem } from './meter.js';
 import { Result, toResult } from './stats.js';
 
@@ -110,6 +111,66 @@ export function ipcRoundTrip(plan: Plan, o: RoundTripOptions): Result {
   const fp = o.fastpath ? 'fastpath' : 'slow path only';
   const rt = iter ? ', prototype allocation-free syscall iterators (bench/itersys.ts)' : '';
   return toResult(o.name, `seL4_Call + seL4_ReplyRecv round trip, ${o.length}-word message, ${fp}${rt}`, meter!.samples);
+}
+
+/**
+ * The kernel's share of a round trip: the client's program sets the
+ * registers of both threads itself and traps for each (machine entry,
+ * fastpath or slow path, exit), with no user runtime in between.
+ */
+export function ipcKernelOnly(plan: Plan, fastpath: boolean, name: string): Result {
+  let meter: Meter | null = null;
+  function* server(): Gen<void> {
+    yield* seL4_NBSendRecv(READY, 0, EP, null, REPLY);
+    throw new Error('bench: the kernel-only server is driven by its client');
+  }
+  function* client(): Gen<void> {
+    const mt = meter!;
+    const m = mt.m;
+    const k = m.kernel;
+    const c = k.curThread;
+    const roundTrip = (): void => {
+      const cr = c.regs32;
+      cr[2 * REG_A0] = EP;
+      cr[2 * REG_A0 + 1] = 0;
+      cr[2 * REG_A1] = 0;
+      cr[2 * REG_A1 + 1] = 0;
+      m.syscall(-1);
+      const sv = k.curThread;
+      if (sv === c) throw new Error('bench: the Call did not reach the server');
+      const sr = sv.regs32;
+      sr[2 * REG_A0] = EP;
+      sr[2 * REG_A0 + 1] = 0;
+      sr[2 * REG_A1] = 0;
+      sr[2 * REG_A1 + 1] = 0;
+      sr[2 * REG_A6] = REPLY;
+      sr[2 * REG_A6 + 1] = 0;
+      m.syscall(-2);
+      if (k.curThread !== c) throw new Error('bench: the reply did not come back');
+    };
+    for (let i = 0; i < plan.warmup; i++) roundTrip();
+    for (let s = 0; s < plan.samples; s++) {
+      mt.begin();
+      for (let i = 0; i < plan.perSample; i++) roundTrip();
+      mt.end();
+    }
+  }
+  setFastpathEnabled(fastpath);
+  try {
+    runSystem(function* (m, vka) {
+      meter = new Meter(m, plan);
+      const ep = yield* vka.allocObject(seL4_EndpointObject);
+      const reply = yield* vka.allocObject(seL4_ReplyObject);
+      const ready = yield* vka.allocObject(seL4_NotificationObject);
+      yield* passiveServer(m, vka, server, 150, [ep, reply, ready], ready);
+      // A budget far beyond the run, so no timeout interrupts the hand-driven exchange.
+      yield* createProcess(m, vka, { program: client, priority: 100, caps: [ep], budgetUs: 1e9 });
+    });
+  } finally {
+    setFastpathEnabled(true);
+  }
+  const fp = fastpath ? 'fastpath' : 'slow path only';
+  return toResult(name, `kernel share of a Call + ReplyRecv round trip (registers set by host code, two traps), ${fp}`, meter!.samples);
 }
 
 /** One-way seL4_Send to a higher-priority receiver blocked in seL4_Recv (both active). */

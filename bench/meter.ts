@@ -30,13 +30,16 @@ export function fastpathHits(): number {
 export class Meter {
   readonly samples: Samples;
   private t0 = 0;
+  private cpu0: NodeJS.CpuUsage = { user: 0, system: 0 };
   private sim0 = 0;
   private e0 = 0;
   private f0 = 0;
 
+  /** `simulated`: the operations run on the simulated machine (false for host-only loops over kernel functions). */
   constructor(
     readonly m: Machine,
     readonly plan: Plan,
+    readonly simulated = true,
   ) {
     this.samples = new Samples(plan.perSample, plan.warmup);
   }
@@ -45,14 +48,18 @@ export class Meter {
     this.e0 = kernelEntries(this.m.kernel);
     this.f0 = fastpathHits();
     this.sim0 = this.m.now;
+    this.cpu0 = process.cpuUsage();
     this.t0 = performance.now();
   }
 
   end(): void {
     const t1 = performance.now();
+    const cpu = process.cpuUsage(this.cpu0);
     const n = this.plan.perSample;
     const s = this.samples;
     s.host.push(((t1 - this.t0) * 1e6) / n);
+    s.cpu.push(((cpu.user + cpu.system) * 1e3) / n);
+    if (!this.simulated) return;
     s.sim.push((this.m.now - this.sim0) / n);
     s.entries += kernelEntries(this.m.kernel) - this.e0;
     s.fastpaths += fastpathHits() - this.f0;

@@ -66,6 +66,8 @@ export interface ProcessOptions {
   periodUs?: number;
   /** Created without a scheduling context. */
   passive?: boolean;
+  /** Use this CSpace root (cptr in the root CNode) and cap data instead of a new single-level CNode; `caps` is then ignored. */
+  cspace?: { root: number; data: number };
 }
 
 /** A fresh VSpace: a root page table assigned an ASID, with one frame mapped at `vaddr`. */
@@ -91,8 +93,8 @@ export function* createProcess(m: Machine, vka: Vka, o: ProcessOptions): Gen<Pro
   const bi = vka.bootInfo;
   const frame = yield* vka.allocObject(seL4_RISCV_4K_Page);
   const vspace = yield* newVSpace(vka, frame, PROCESS_IPC_BUFFER);
-  const cnode = yield* vka.allocObject(seL4_CapTableObject, PROCESS_CNODE_BITS);
-  for (let i = 0; i < o.caps.length; i++) {
+  const cnode = o.cspace !== undefined ? o.cspace.root : yield* vka.allocObject(seL4_CapTableObject, PROCESS_CNODE_BITS);
+  for (let i = 0; o.cspace === undefined && i < o.caps.length; i++) {
     const c = o.caps[i]!;
     if (typeof c === 'number') {
       check(yield* seL4_CNode_Copy(cnode, i + 1, PROCESS_CNODE_BITS, seL4_CapInitThreadCNode, c, 64, 15), 'CNode_Copy');
@@ -101,7 +103,7 @@ export function* createProcess(m: Machine, vka: Vka, o: ProcessOptions): Gen<Pro
     }
   }
   const tcb = yield* vka.allocObject(seL4_TCBObject);
-  const guard = cnodeCapData(0, 64 - PROCESS_CNODE_BITS);
+  const guard = o.cspace !== undefined ? o.cspace.data : cnodeCapData(0, 64 - PROCESS_CNODE_BITS);
   check(yield* seL4_TCB_Configure(tcb, cnode, guard, vspace, 0, PROCESS_IPC_BUFFER, frame), 'TCB_Configure');
   let sc = 0;
   if (o.passive !== true) {

@@ -33,6 +33,8 @@ export interface Result {
   hostNs: Spread;
   /** Operations per second at the median host time. */
   opsPerSec: number;
+  /** Median host CPU time (user + system) of this process per operation (ns): less disturbed than wall time on a busy machine. */
+  hostCpuNs: number;
   /** Simulated machine time per operation from the cost model (ns and cycles), or null if not applicable. */
   simNs: Spread | null;
   simCycles: number | null;
@@ -67,6 +69,7 @@ export function spread(values: readonly number[]): Spread {
 /** Raw measurements of one benchmark, filled in by the thread or loop that measures. */
 export class Samples {
   readonly host: number[] = [];
+  readonly cpu: number[] = [];
   readonly sim: number[] = [];
   entries = 0;
   fastpaths = 0;
@@ -89,6 +92,7 @@ export function toResult(name: string, op: string, s: Samples, notes?: string): 
     warmup: s.warmup,
     hostNs,
     opsPerSec: hostNs.median > 0 ? 1e9 / hostNs.median : Infinity,
+    hostCpuNs: s.cpu.length > 0 ? spread(s.cpu).median : NaN,
     simNs,
     simCycles: simNs === null ? null : (simNs.median * SIM_CPU_HZ) / 1e9,
     kernelEntriesPerOp: s.entries > 0 ? s.entries / ops : null,
@@ -107,13 +111,14 @@ function fmt(n: number, digits = 1): string {
 
 /** A fixed-width table of results for people. */
 export function formatTable(results: readonly Result[]): string {
-  const head = ['benchmark', 'host ns/op', 'p10..p90', 'MAD', 'ops/s', 'sim ns/op', 'sim cyc', 'entries', 'fastpath'];
+  const head = ['benchmark', 'host ns/op', 'p10..p90', 'MAD', 'ops/s', 'cpu ns/op', 'sim ns/op', 'sim cyc', 'entries', 'fastpath'];
   const rows = results.map((r) => [
     r.name,
     fmt(r.hostNs.median),
     `${fmt(r.hostNs.p10)}..${fmt(r.hostNs.p90)}`,
     fmt(r.hostNs.mad),
     fmt(r.opsPerSec, 0),
+    fmt(r.hostCpuNs),
     r.simNs === null ? '-' : fmt(r.simNs.median, 0),
     r.simCycles === null ? '-' : fmt(r.simCycles, 0),
     r.kernelEntriesPerOp === null ? '-' : r.kernelEntriesPerOp.toFixed(2),

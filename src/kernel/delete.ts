@@ -21,10 +21,10 @@ import {
   schedContextUnbindAllTCBs,
   schedContextUnbindNtfn,
   schedContextUnbindTCB,
-  schedContextUnbindYieldFrom,
   schedContextCancelYieldTo,
 } from './sched/schedcontext.js';
 import { suspend } from './sched/lifecycle.js';
+import { schedContextCompleteYieldTo } from './schedinvocation.js';
 import { archFinaliseCap } from './vspace/finalise.js';
 import { deletedIRQHandler } from './irq.js';
 
@@ -125,7 +125,8 @@ export function finaliseCap(k: Kernel, cap: Cap, final: boolean, _exposed: boole
           sc.reply.nextSC = null;
           sc.reply = null;
         }
-        schedContextUnbindYieldFrom(sc);
+        // seL4 completes a pending YieldTo to this SC (the yielder gets its consumed time).
+        if (sc.yieldFrom !== null) schedContextCompleteYieldTo(k, sc.yieldFrom);
         sc.refills.maxRefills = 0;
         sc.live = false;
         k.objects.delete(sc);

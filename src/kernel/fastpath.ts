@@ -117,7 +117,7 @@ function bitField(hi: number, lo: number, shift: number, n: number): number {
   if (shift >= 32) v = hi >>> (shift - 32);
   else if (shift === 0) v = lo;
   else v = (lo >>> shift) | (hi << (32 - shift));
-  return (v & ((1 << n) - 1)) >>> 0;
+  return n === 32 ? v >>> 0 : (v & ((1 << n) - 1)) >>> 0;
 }
 
 /**

@@ -4,6 +4,13 @@
  * out and timeouts fire deterministically. The defaults approximate seL4 on a
  * 1 GHz in-order RISC-V core (sel4bench reports a few hundred cycles for the
  * IPC fastpath and about a thousand for slowpath invocations).
+ *
+ * How time is charged: the machine adds a kernel entry's cost to the clock
+ * before the kernel reads it (updateTimestamp), so the entry is billed to the
+ * scheduling context that was running when it was taken, as is all user time
+ * since the previous entry. The timer interrupt is taken as soon as user code
+ * reaches the kernel's deadline (user steps are cut at it); the idle thread
+ * lets time jump to the deadline.
  */
 export interface CostModel {
   /** User-level time a TypeScript thread spends between two syscalls. */

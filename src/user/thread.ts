@@ -112,7 +112,8 @@ export class UserThread {
       m.userTime(m.cost.userNsPerSyscall);
       if (k.curThread !== t) yield 0;
       m.syscall(n);
-      if (k.curThread !== t) yield 0;
+      // Hand control back when another thread runs, or the run's time limit is reached.
+      if (k.curThread !== t || m.yieldRequested()) yield 0;
       if (t.getRegLo(REG_NEXT_IP) === SYSCALL_SITE) continue; // restarted: run it again
       return;
     }
@@ -127,7 +128,7 @@ export class UserThread {
       const step = Math.min(left, Math.max(1, k.deadline - m.now));
       m.userTime(step);
       left -= step;
-      if (k.curThread !== this.tcb) yield 0;
+      if (k.curThread !== this.tcb || m.yieldRequested()) yield 0;
     }
   }
 

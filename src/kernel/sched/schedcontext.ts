@@ -77,6 +77,9 @@ export function maybeDonateSchedContext(k: Kernel, t: TCB, n: Notification): voi
   const sc = n.sc;
   if (sc !== null && sc.tcb === null) {
     schedContextDonate(k, sc, t);
+    // seL4 (notification.h, 12.x/13.0): unblock-check a borrowed SC unless it is
+    // the one already running.
+    if (sc !== k.curSC) sc.refills.refillUnblockCheck(k.curTime);
     schedContextResume(k, sc);
   }
 }

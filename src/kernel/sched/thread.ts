@@ -98,7 +98,12 @@ export function switchReason(k: Kernel, from: TCB): SliceEndReason {
   return 'preempted';
 }
 
-function emitSwitch(k: Kernel, from: TCB): void {
+/**
+ * Report a switch from `from` to the (new) current thread: the 'switch' event
+ * with the time, the reason `from` stopped, the SC and domain of the new
+ * thread. Every path that changes k.curThread should call it (the fastpath too).
+ */
+export function emitSwitch(k: Kernel, from: TCB): void {
   const to = k.curThread;
   const sc = to.sc;
   k.emit('switch', {
