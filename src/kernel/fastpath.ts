@@ -152,22 +152,35 @@ export function lookupFp(t: TCB, hi: number, lo: number): Cap | null {
 }
 
 /**
- * seL4's isHighestPrio for the current domain: no ready thread has a higher
- * priority than `prio` (the ready-queue bitmap, scanned from the top).
+ * seL4's isHighestPrio for the domain chooseThread looks at: no ready thread
+ * has a higher priority than `prio` (the ready-queue bitmap, from the top).
  */
 function noneReadyAbove(k: Kernel, prio: number): boolean {
   const bm = k.readyBitmap;
   const words = (k.config.numPriorities + 31) >>> 5;
-  const base = k.curDomain * words;
+  const base = (k.config.numDomains > 1 ? k.curDomain : 0) * words;
   const pw = prio >>> 5;
   for (let w = words - 1; w > pw; w--) if (bm[base + w] !== 0) return false;
   return bm[base + pw]! >>> (prio & 31) >>> 1 === 0;
 }
 
-/** The cap named by the cptr in a register (index of its low half in regs32). */
-function lookupRegCap(t: TCB, lo: number): Cap | null {
+/**
+ * The cap named by the cptr in a register (index of its low half in regs32).
+ * A CSpace root that resolves all 64 bits in one level (guard + radix = 64,
+ * as for the root task and most processes) is looked up inline.
+ */
+function lookupRegCap(t: TCB, reg: number): Cap | null {
   const regs = t.regs32;
-  return lookupFp(t, regs[lo + 1]!, regs[lo]!);
+  const hi = regs[reg + 1]!;
+  const lo = regs[reg]!;
+  const root: Cap = t.slots[TCB_CTABLE]!.cap;
+  const radix = root.radix;
+  if (root.type === CapType.CNode && radix + root.guardSize === WORD_BITS && radix < 32) {
+    // The guard is bits [radix, 64) of the cptr (radix >= 64 - 58 here).
+    if (((lo >>> radix) | (hi << (32 - radix))) >>> 0 !== root.guardLo || hi >>> radix !== root.guardHi) return null;
+    return (root.obj as CNode).slots[lo & ((1 << radix) - 1)]!.cap;
+  }
+  return lookupFp(t, hi, lo);
 }
 
 /** fastpath_copy_mrs: the first `n` (at most four) message registers. */
