@@ -242,7 +242,7 @@ export function microkitPPC(plan: Plan): Result {
     let reply = 0;
     for (;;) {
       if ((badge.hi & 0x80000000) !== 0) {
-        // protected(ch, msginfo): answer MR0 + 1
+        // protected(ch, msginfo): answer MR0 + ch
         seL4_SetMR(0, seL4_GetMR(0) + (badge.lo & 0x3f));
         reply = info;
       }
@@ -265,6 +265,7 @@ export function microkitPPC(plan: Plan): Result {
         x = seL4_GetMR(0) & 0xffff;
       }
       mt.end();
+      if (x !== ((plan.warmup + (s + 1) * plan.perSample) * CHANNEL) % 65536) throw new Error('bench: wrong PPC answers');
     }
   }
   runSystem(function* (m, vka) {

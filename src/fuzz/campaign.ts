@@ -63,10 +63,16 @@ function toFailure(e: unknown, opIndex: number): Failure {
   return { kind: 'host', name: first, message: first, stack: err.stack ?? '', opIndex };
 }
 
-/** The watchdog program of the root task: Wait for the IRQ, resume every thread, ack, repeat. */
+/**
+ * The watchdog program of the root task: Wait for the IRQ, resume the next
+ * fuzz thread in turn (TCB_Resume cancels whatever it is blocked in, or
+ * restarts it after a fault), ack the IRQ, repeat. One thread per round keeps
+ * the others' pending receives and sends in place, so IPC partners can meet.
+ */
 class Watchdog {
   private phase = 0;
   private issued = false;
+  private turn = 0;
   constructor(
     private readonly d: KernelDriver,
     private readonly w: FuzzWorld,
@@ -74,16 +80,14 @@ class Watchdog {
 
   step(): void {
     const root = this.d.root;
-    if (this.issued && root.getRegLo(REG_NEXT_IP) !== SYSCALL_SITE) {
-      this.phase = (this.phase + 1) % (this.w.threads.length + 2);
-    }
+    if (this.issued && root.getRegLo(REG_NEXT_IP) !== SYSCALL_SITE) this.phase = (this.phase + 1) % 3;
     this.issued = true;
-    const n = this.w.threads.length;
     if (this.phase === 0) {
       root.setReg(REG_A0, 0, this.w.watchdogNtfn);
       this.d.syscall(Syscall.Wait);
-    } else if (this.phase <= n) {
-      this.call(root, this.w.threads[this.phase - 1]!.tcbCptr, InvocationLabel.TCBResume);
+    } else if (this.phase === 1) {
+      const ts = this.w.threads;
+      this.call(root, ts[this.turn++ % ts.length]!.tcbCptr, InvocationLabel.TCBResume);
     } else {
       this.call(root, this.w.watchdogHandler, InvocationLabel.IRQAckIRQ);
     }
@@ -138,7 +142,7 @@ export function runEpisode(o: EpisodeOptions): EpisodeResult {
   try {
     for (;;) {
       if (!d.settle()) {
-        if (strikes >= 2) break;
+        if (strikes > 2 * o.threads) break;
         strikes++;
         d.deviceIRQ(WATCHDOG_IRQ);
         continue;

@@ -79,7 +79,7 @@ const SYSCALLS = [
   Syscall.Call, Syscall.Send, Syscall.NBSend, Syscall.Recv, Syscall.NBRecv, Syscall.ReplyRecv,
   Syscall.NBSendRecv, Syscall.NBSendWait, Syscall.Wait, Syscall.NBWait, Syscall.Yield,
 ];
-const SYSCALL_WEIGHTS = [40, 9, 5, 12, 5, 8, 4, 3, 5, 3, 4];
+const SYSCALL_WEIGHTS = [55, 7, 6, 8, 6, 5, 3, 3, 4, 5, 3];
 /** Debug syscalls other than Halt, and some unknown numbers. */
 const ODD_SYSCALLS = [-12, -13, -15, -16, -17, -18, 0, 1, 7, -100];
 
@@ -164,15 +164,15 @@ function put(i: number, v: number): void {
 /** A cptr: mostly a non-empty slot, sometimes any slot, rarely garbage. */
 function cptr(rng: Rng): number {
   const r = rng.int(100);
-  if (r < 60 && view.nonEmpty.length > 0) return rng.pick(view.nonEmpty);
-  if (r < 85) return rng.int(2 ** Math.max(view.radix, 1));
-  if (r < 95) return rng.int(4096);
+  if (r < 65 && view.nonEmpty.length > 0) return rng.pick(view.nonEmpty);
+  if (r < 97) return rng.int(2 ** Math.max(view.radix, 1));
+  if (r < 99) return rng.int(4096);
   return rng.u32() * 4294967296 + rng.u32();
 }
 
 /** A slot holding a cap of type t (70% when the thread has one), else any cptr. */
 function capOf(rng: Rng, t: CapType): number {
-  if (rng.chance(0.7)) {
+  if (rng.chance(0.8)) {
     let n = 0;
     for (const i of view.nonEmpty) if (view.typeAt(i) === t) n++;
     if (n > 0) {
@@ -365,9 +365,37 @@ function capsFor(label: number): readonly CapType[] {
 }
 const NO_CAPS: readonly CapType[] = [];
 
+const IPC_TYPES: readonly CapType[] = [CapType.Endpoint, CapType.Notification, CapType.Reply];
+const RECV_TYPES: readonly CapType[] = [CapType.Endpoint, CapType.Notification];
+const OBJECT_TYPES: readonly CapType[] = [
+  CapType.Untyped, CapType.CNode, CapType.Thread, CapType.SchedContext, CapType.SchedControl, CapType.Frame,
+  CapType.PageTable, CapType.IRQControl, CapType.IRQHandler, CapType.ASIDControl, CapType.ASIDPool, CapType.Domain,
+];
+
+/** A slot whose cap type is one of `types` (uniformly among them), or any cptr if there is none. */
+function capAmong(rng: Rng, types: readonly CapType[]): number {
+  let n = 0;
+  for (const i of view.nonEmpty) if (types.includes(view.typeAt(i))) n++;
+  if (n === 0) return cptr(rng);
+  let j = rng.int(n);
+  for (const i of view.nonEmpty) if (types.includes(view.typeAt(i)) && j-- === 0) return i;
+  return cptr(rng);
+}
+
+/** The target of a system call: an object to invoke (Call), an IPC object (the rest), or anything. */
+function targetOf(rng: Rng, n: number): number {
+  const r = rng.int(100);
+  if (r < 10) return cptr(rng);
+  if (n === Syscall.Call && r < 70) return capAmong(rng, OBJECT_TYPES);
+  if (n === Syscall.Recv || n === Syscall.NBRecv || n === Syscall.Wait || n === Syscall.NBWait || n === Syscall.ReplyRecv) {
+    return capAmong(rng, RECV_TYPES);
+  }
+  return capAmong(rng, IPC_TYPES);
+}
+
 function sysOp(rng: Rng, n: number): Op {
   words.fill(0);
-  const target = cptr(rng);
+  const target = targetOf(rng, n);
   const type = view.typeAt(target);
   const labels = labelsFor(type);
   let label: number;
@@ -382,7 +410,7 @@ function sysOp(rng: Rng, n: number): Op {
   for (let i = 0; i < 3; i++) {
     let c = 0;
     if (i < want.length) c = capOf(rng, want[i] === C.Thread && label >= InvocationLabel.SchedContextBind && rng.chance(0.3) ? C.Notification : want[i]!);
-    else if (i < ncaps || rng.chance(0.2)) c = cptr(rng);
+    else if (i < ncaps || rng.chance(0.2)) c = rng.chance(0.5) && view.nonEmpty.length > 0 ? rng.pick(view.nonEmpty) : cptr(rng);
     put(W_CAP + i, c);
   }
   const unwrapped = rng.chance(0.05) ? rng.int(8) : 0;
@@ -391,9 +419,7 @@ function sysOp(rng: Rng, n: number): Op {
   put(W_A0, target);
   put(W_T0, cptr(rng));
   // The reply cap of Recv-style calls: a Reply cap the thread holds, when it has one.
-  let reply = cptr(rng);
-  for (const i of view.nonEmpty) if (view.typeAt(i) === CapType.Reply && rng.chance(0.7)) reply = i;
-  put(W_A6, reply);
+  put(W_A6, rng.chance(0.85) ? capOf(rng, CapType.Reply) : cptr(rng));
   put(W_RECV, rng.chance(0.8) ? 2 : cptr(rng));
   put(W_RECV + 1, emptySlot(rng));
   put(W_RECV + 2, rng.chance(0.8) ? 64 : depth(rng));

@@ -5,7 +5,7 @@
  * copies or badged mints of shared endpoints, notifications, frames, other
  * threads' TCBs, an untyped, SchedControl and the VSpace root. Some threads
  * are passive (no SC); some have fault and timeout endpoints. The root task
- * keeps the originals and acts as a watchdog: on an IRQ it resumes every fuzz
+ * keeps the originals and acts as a watchdog: on an IRQ it resumes a fuzz
  * thread, so a campaign does not end when all of them block.
  */
 import { InvocationLabel } from '../abi/constants.js';

@@ -108,6 +108,8 @@ export class Kernel {
   halted = false;
 
   observer: KernelObserver | null = null;
+  /** Why the current thread's timeslice ends in this kernel entry (for traces; cleared at entry). */
+  sliceEndHint: string | null = null;
   /** Called after every kernel entry when config.checkInvariants is set. */
   invariantHook: ((k: Kernel) => void) | null = null;
 
@@ -187,8 +189,8 @@ export class Kernel {
     if (c.type !== CapType.Frame || c.isDevice) return -1;
     const vm = c.rights as VMRights;
     if (vm === VMRights.ReadWrite || (!isReceiver && vm === VMRights.ReadOnly)) {
-      const mask = c.sizeBits >= 31 ? 0x7fffffff : 2 ** c.sizeBits - 1;
-      return c.paddr + (t.ipcBuffer % 2 ** c.sizeBits & mask);
+      // Frame sizes are 12, 21 or 30 bits, so the offset mask fits a 32-bit integer.
+      return c.paddr + (t.ipcBuffer & ((1 << c.sizeBits) - 1));
     }
     return -1;
   }

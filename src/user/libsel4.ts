@@ -40,53 +40,54 @@ const enum Sys {
 
 const split = { hi: 0, lo: 0 };
 
-function ipcU32(u: UserThread): { u32: Uint32Array; base: number } {
-  const p = u.ipcBufferOrThrow();
-  const r = u.machine.mem.regionOf(p, 8)!;
-  return { u32: r.u32, base: (p - r.base) >>> 2 };
-}
-
 // ------------------------------------------------------- message registers
 
 export function seL4_SetMR(i: number, v: Word): void {
   const u = currentThread();
-  const b = ipcU32(u);
+  const w = u.ipcBufferWords();
+  const o = u.ipcWordIndex + ((IPCBUF_MSG >>> 2) + 2 * i);
+  if (typeof v === 'number' && v >= 0 && v <= 0xffffffff && Number.isInteger(v)) {
+    w[o] = v;
+    w[o + 1] = 0;
+    return;
+  }
   splitWord(v, split);
-  const o = b.base + ((IPCBUF_MSG + 8 * i) >>> 2);
-  b.u32[o] = split.lo;
-  b.u32[o + 1] = split.hi;
+  w[o] = split.lo;
+  w[o + 1] = split.hi;
 }
 
 /** MR i as a number (exact below 2^53). */
 export function seL4_GetMR(i: number): number {
   const u = currentThread();
-  const b = ipcU32(u);
-  const o = b.base + ((IPCBUF_MSG + 8 * i) >>> 2);
-  return b.u32[o + 1]! * 4294967296 + b.u32[o]!;
+  const w = u.ipcBufferWords();
+  const o = u.ipcWordIndex + ((IPCBUF_MSG >>> 2) + 2 * i);
+  return w[o + 1]! * 4294967296 + w[o]!;
 }
 
 /** MR i as a full 64-bit word. */
 export function seL4_GetMRWord(i: number): bigint {
   const u = currentThread();
-  const b = ipcU32(u);
-  const o = b.base + ((IPCBUF_MSG + 8 * i) >>> 2);
-  return (BigInt(b.u32[o + 1]!) << 32n) | BigInt(b.u32[o]!);
+  const w = u.ipcBufferWords();
+  const o = u.ipcWordIndex + ((IPCBUF_MSG >>> 2) + 2 * i);
+  return (BigInt(w[o + 1]!) << 32n) | BigInt(w[o]!);
 }
 
 /** Set extra cap i of the next message (caps_or_badges[i]). */
 export function seL4_SetCap(i: number, cptr: seL4_CPtr): void {
-  const b = ipcU32(currentThread());
+  const u = currentThread();
+  const w = u.ipcBufferWords();
   splitWord(cptr, split);
-  const o = b.base + ((IPCBUF_CAPS_OR_BADGES + 8 * i) >>> 2);
-  b.u32[o] = split.lo;
-  b.u32[o + 1] = split.hi;
+  const o = u.ipcWordIndex + ((IPCBUF_CAPS_OR_BADGES >>> 2) + 2 * i);
+  w[o] = split.lo;
+  w[o + 1] = split.hi;
 }
 
 /** The badge of an unwrapped cap i of the last message received. */
 export function seL4_GetBadge(i: number): bigint {
-  const b = ipcU32(currentThread());
-  const o = b.base + ((IPCBUF_CAPS_OR_BADGES + 8 * i) >>> 2);
-  return (BigInt(b.u32[o + 1]!) << 32n) | BigInt(b.u32[o]!);
+  const u = currentThread();
+  const w = u.ipcBufferWords();
+  const o = u.ipcWordIndex + ((IPCBUF_CAPS_OR_BADGES >>> 2) + 2 * i);
+  return (BigInt(w[o + 1]!) << 32n) | BigInt(w[o]!);
 }
 
 /** Where a received capability is placed: root CNode cptr, index within it and depth. */
@@ -108,17 +109,19 @@ export function seL4_GetUserData(): number {
 // ---------------------------------------------------------------- plumbing
 
 function setRegWord(u: UserThread, reg: number, v: Word): void {
+  if (typeof v === 'number' && v >= 0 && v <= 0xffffffff && Number.isInteger(v)) {
+    u.tcb.setReg(reg, 0, v);
+    return;
+  }
   splitWord(v, split);
   u.tcb.setReg(reg, split.hi, split.lo);
 }
 
 /** Copy MR0..MR3 from the IPC buffer into a2..a5 (if there is an IPC buffer). */
 function loadMRs(u: UserThread, n: number): void {
-  const p = u.ipcBufferPaddr();
-  if (p < 0) return;
-  const r = u.machine.mem.regionOf(p, 8)!;
-  const src = r.u32;
-  const base = (p - r.base + IPCBUF_MSG) >>> 2;
+  if (u.ipcBufferPaddr() < 0) return;
+  const src = u.ipcBufferWords();
+  const base = u.ipcWordIndex + (IPCBUF_MSG >>> 2);
   const regs = u.tcb.regs32;
   const m = n < 4 ? n : 4;
   for (let i = 0; i < m; i++) {
@@ -129,11 +132,9 @@ function loadMRs(u: UserThread, n: number): void {
 
 /** Copy a2..a5 back into MR0..MR3 of the IPC buffer. */
 function storeMRs(u: UserThread): void {
-  const p = u.ipcBufferPaddr();
-  if (p < 0) return;
-  const r = u.machine.mem.regionOf(p, 8)!;
-  const dst = r.u32;
-  const base = (p - r.base + IPCBUF_MSG) >>> 2;
+  if (u.ipcBufferPaddr() < 0) return;
+  const dst = u.ipcBufferWords();
+  const base = u.ipcWordIndex + (IPCBUF_MSG >>> 2);
   const regs = u.tcb.regs32;
   for (let i = 0; i < 4; i++) {
     dst[base + 2 * i] = regs[2 * (REG_A2 + i)]!;

@@ -45,6 +45,10 @@ export class UserThread {
   private ipcVaddr = -1;
   private ipcPaddr = -1;
   private ipcGen = -1;
+  private ipcRoot = -1;
+  private ipcWords: Uint32Array | null = null;
+  /** Word index of the IPC buffer's start in the array ipcBufferWords returns. */
+  ipcWordIndex = 0;
   private readonly tr = new TranslateResult();
   finished = false;
 
@@ -82,14 +86,27 @@ export class UserThread {
   ipcBufferPaddr(): number {
     const t = this.tcb;
     const m = this.machine;
-    if (this.ipcVaddr === t.ipcBuffer && this.ipcGen === m.tlbGeneration) return this.ipcPaddr;
     const root = this.vspaceRoot();
+    if (this.ipcVaddr === t.ipcBuffer && this.ipcGen === m.tlbGeneration && this.ipcRoot === root) return this.ipcPaddr;
     let p = -1;
     if (root >= 0 && t.ipcBuffer !== 0 && translate(m.mem, root, t.ipcBuffer, Access.Write, this.tr)) p = this.tr.paddr;
     this.ipcVaddr = t.ipcBuffer;
     this.ipcPaddr = p;
     this.ipcGen = m.tlbGeneration;
+    this.ipcRoot = root;
+    const r = p >= 0 ? m.mem.regionOf(p, 1024) : null;
+    this.ipcWords = r === null ? null : r.u32;
+    this.ipcWordIndex = r === null ? 0 : (p - r.base) >>> 2;
     return p;
+  }
+
+  /**
+   * The IPC buffer as 32-bit words: returns the backing array and leaves the
+   * word index of the buffer's start in ipcWordIndex (allocation free).
+   */
+  ipcBufferWords(): Uint32Array {
+    this.ipcBufferOrThrow();
+    return this.ipcWords!;
   }
 
   ipcBufferOrThrow(): number {

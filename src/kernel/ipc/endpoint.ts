@@ -49,7 +49,7 @@ export function sendIPC(
     setThreadState(k, dest, ThreadState.Running);
     unblockCheck(k, dest);
     possibleSwitchTo(k, dest);
-    k.emit('ipc', { from: thread.name, to: dest.name, call: doCall });
+    if (k.observer !== null) k.emit('ipc', { from: thread.name, to: dest.name, call: doCall });
     return;
   }
   if (!blocking) return;
@@ -114,7 +114,7 @@ export function receiveIPC(k: Kernel, thread: TCB, epCap: Cap, isBlocking: boole
     setThreadState(k, sender, ThreadState.Running);
     possibleSwitchTo(k, sender);
   }
-  k.emit('ipc', { from: sender.name, to: thread.name, call: doCall });
+  if (k.observer !== null) k.emit('ipc', { from: sender.name, to: thread.name, call: doCall });
 }
 
 /** A failed non-blocking receive returns badge 0 (seL4's doNBRecvFailedTransfer). */

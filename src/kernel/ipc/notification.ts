@@ -46,7 +46,7 @@ export function sendSignal(k: Kernel, n: Notification, badgeHi: number, badgeLo:
       n.wordLo = (n.wordLo | badgeLo) >>> 0;
       break;
   }
-  k.emit('signal', { ntfn: n.paddr });
+  if (k.observer !== null) k.emit('signal', { ntfn: n.paddr });
 }
 
 /** seL4's receiveSignal: Wait (blocking) or Poll (non-blocking). */

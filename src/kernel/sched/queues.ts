@@ -49,11 +49,17 @@ function queueIndex(k: Kernel, t: TCB): number {
   return t.domain * k.config.numPriorities + t.priority;
 }
 
-function bitmapSet(k: Kernel, idx: number): void {
-  k.readyBitmap[idx >>> 5] = k.readyBitmap[idx >>> 5]! | (1 << (idx & 31));
+/** Bit of (domain, priority) in the ready bitmap: ceil(numPriorities / 32) words per domain. */
+function bitmapBit(k: Kernel, t: TCB): number {
+  return t.domain * (((k.config.numPriorities + 31) >>> 5) << 5) + t.priority;
 }
-function bitmapClear(k: Kernel, idx: number): void {
-  k.readyBitmap[idx >>> 5] = k.readyBitmap[idx >>> 5]! & ~(1 << (idx & 31));
+function bitmapSet(k: Kernel, t: TCB): void {
+  const b = bitmapBit(k, t);
+  k.readyBitmap[b >>> 5] = k.readyBitmap[b >>> 5]! | (1 << (b & 31));
+}
+function bitmapClear(k: Kernel, t: TCB): void {
+  const b = bitmapBit(k, t);
+  k.readyBitmap[b >>> 5] = k.readyBitmap[b >>> 5]! & ~(1 << (b & 31));
 }
 
 /** Put a runnable thread at the head of its ready queue (seL4's tcbSchedEnqueue). */
@@ -66,7 +72,7 @@ export function tcbSchedEnqueue(k: Kernel, t: TCB): void {
   if (head !== null) head.schedPrev = t;
   else {
     k.readyTail[idx] = t;
-    bitmapSet(k, idx);
+    bitmapSet(k, t);
   }
   k.readyHead[idx] = t;
   t.inReadyQueue = true;
@@ -82,7 +88,7 @@ export function tcbSchedAppend(k: Kernel, t: TCB): void {
   if (tail !== null) tail.schedNext = t;
   else {
     k.readyHead[idx] = t;
-    bitmapSet(k, idx);
+    bitmapSet(k, t);
   }
   k.readyTail[idx] = t;
   t.inReadyQueue = true;
@@ -95,7 +101,7 @@ export function tcbSchedDequeue(k: Kernel, t: TCB): void {
   else k.readyHead[idx] = t.schedNext;
   if (t.schedNext !== null) t.schedNext.schedPrev = t.schedPrev;
   else k.readyTail[idx] = t.schedPrev;
-  if (k.readyHead[idx] === null) bitmapClear(k, idx);
+  if (k.readyHead[idx] === null) bitmapClear(k, t);
   t.schedPrev = null;
   t.schedNext = null;
   t.inReadyQueue = false;

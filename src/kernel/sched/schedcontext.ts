@@ -48,7 +48,7 @@ export function schedContextDonate(k: Kernel, sc: SchedContext, to: TCB): void {
   }
   sc.tcb = to;
   to.sc = sc;
-  k.emit('donate', { sc: sc.paddr, from: from?.name ?? null, to: to.name });
+  if (k.observer !== null) k.emit('donate', { sc: sc.paddr, from: from?.name ?? null, to: to.name });
 }
 
 export function schedContextBindNtfn(sc: SchedContext, n: Notification): void {

@@ -75,19 +75,15 @@ export function possibleSwitchTo(k: Kernel, target: TCB): void {
 /** Why a thread stopped running (the end of a scheduling-trace slice). */
 export type SliceEndReason = 'blocked' | 'preempted' | 'budget' | 'yield' | 'fault' | 'exit';
 
-/** What the current kernel entry did to the current thread's timeslice (cleared at entry). */
-const sliceEndHints = new WeakMap<Kernel, SliceEndReason | null>();
-
 /** Record why the current thread's timeslice ends in this kernel entry (budget, yield...). */
 export function noteSliceEnd(k: Kernel, reason: SliceEndReason | null): void {
-  if (k.observer !== null) sliceEndHints.set(k, reason);
-  else if (reason === null) sliceEndHints.delete(k);
+  k.sliceEndHint = reason;
 }
 
 /** The reason the outgoing thread stops running at a switch. */
 export function switchReason(k: Kernel, from: TCB): SliceEndReason {
   if (from === k.idleThread) return 'preempted';
-  const hint = sliceEndHints.get(k) ?? null;
+  const hint = k.sliceEndHint as SliceEndReason | null;
   if (!isRunnable(from)) {
     if (hint === 'exit') return 'exit';
     if (from.fault.type !== FaultType.NullFault) return 'fault';
@@ -104,6 +100,7 @@ export function switchReason(k: Kernel, from: TCB): SliceEndReason {
  * thread. Every path that changes k.curThread should call it (the fastpath too).
  */
 export function emitSwitch(k: Kernel, from: TCB): void {
+  if (k.observer === null) return;
   const to = k.curThread;
   const sc = to.sc;
   k.emit('switch', {
@@ -156,7 +153,7 @@ export function nextDomain(k: Kernel): void {
   k.reprogram = true;
   k.curDomain = e.domain;
   k.domainTime = e.length;
-  k.emit('domain', { domain: e.domain, time: k.curTime, length: e.length });
+  if (k.observer !== null) k.emit('domain', { domain: e.domain, time: k.curTime, length: e.length });
 }
 
 /** seL4's schedule(), run at the end of every kernel entry. */

@@ -121,7 +121,7 @@ export function endTimeslice(k: Kernel, canTimeoutFault: boolean): void {
     k.curFault.type = FaultType.Timeout;
     k.curFault.badgeHi = sc.badgeHi;
     k.curFault.badgeLo = sc.badgeLo;
-    k.emit('timeout', { thread: t.name, time: k.curTime });
+    if (k.observer !== null) k.emit('timeout', { thread: t.name, time: k.curTime });
     handleTimeout(k, t);
   } else if (sc.refills.refillReady(k.curTime) && sc.refills.refillSufficient(0)) {
     tcbSchedAppend(k, t);
@@ -136,14 +136,14 @@ export function postpone(k: Kernel, sc: SchedContext): void {
   tcbSchedDequeue(k, t);
   tcbReleaseEnqueue(k, t);
   k.reprogram = true;
-  k.emit('postpone', { thread: t.name, until: sc.refills.headTime, time: k.curTime });
+  if (k.observer !== null) k.emit('postpone', { thread: t.name, until: sc.refills.headTime, time: k.curTime });
 }
 
 /** seL4's awaken: release the threads whose head refill is ready. */
 export function awaken(k: Kernel): void {
   while (k.releaseHead !== null && k.releaseHead.sc!.refills.refillReady(k.curTime)) {
     const t = tcbReleaseDequeue(k);
-    k.emit('release', { thread: t.name, time: k.curTime });
+    if (k.observer !== null) k.emit('release', { thread: t.name, time: k.curTime });
     possibleSwitchTo(k, t);
   }
 }
