@@ -160,7 +160,10 @@ export function runEpisode(o: EpisodeOptions): EpisodeResult {
         op = genOp(rng, d);
       }
       ops.push(op);
-      if (o.annotate) res.actors.push(k.curThread.name);
+      if (o.annotate) {
+        const ti = world.threads.findIndex((th) => th.tcb === k.curThread);
+        res.actors.push(ti >= 0 ? `thread ${ti} (${k.curThread.name})` : k.curThread.name);
+      }
       applyOp(d, op);
       if (op.kind === OpKind.Sys) res.syscalls++;
       strikes = 0;

@@ -240,9 +240,12 @@ export class Machine {
 
   /** The user context of a thread, created from its pc the first time it runs. */
   private contextOf(t: TCB): ThreadContext | null {
-    if (t.userContext !== null) return t.userContext as ThreadContext;
     const entry = t.getRegNumber(REG_NEXT_IP);
     const p = this.programs.get(entry);
+    const ctx = t.userContext as ThreadContext | null;
+    // A thread keeps its context unless its pc was set to a program entry
+    // (TCB_WriteRegisters): then the program starts afresh, as code at that pc would.
+    if (ctx !== null && (p === undefined || (ctx instanceof UserThread && !ctx.started))) return ctx;
     if (p === undefined) {
       const h = this.hartFactory === null ? null : this.hartFactory(this, t);
       if (h !== null) t.userContext = h;

@@ -51,6 +51,8 @@ export class UserThread {
   ipcWordIndex = 0;
   private readonly tr = new TranslateResult();
   finished = false;
+  /** Set once the program has been resumed at least once. */
+  started = false;
 
   constructor(machine: Machine, tcb: TCB, program: Program, args: number[]) {
     this.machine = machine;
@@ -62,6 +64,7 @@ export class UserThread {
 
   /** Run the program until it blocks, is preempted or returns. Returns false when it has returned. */
   resume(): boolean {
+    this.started = true;
     current = this;
     try {
       if (this.gen === null) this.gen = this.program(...this.args);
