@@ -121,7 +121,7 @@ class RootServerAllocator {
 }
 
 function provide(k: Kernel, cnode: CNode, slotNo: number, cap: Cap): Slot {
-  const s = cnode.slots[slotNo]!;
+  const s = cnode.slot(slotNo);
   insertRootCap(s, cap);
   return s;
 }

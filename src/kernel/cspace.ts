@@ -68,7 +68,7 @@ export function resolveAddressBits(
     }
     shrMask(cptrHi, cptrLo, nBits - levelBits, radixBits);
     const offset = r.hi * 4294967296 + r.lo;
-    const slot = (cap.obj as CNode).slots[offset]!;
+    const slot = (cap.obj as CNode).slot(offset);
     if (nBits === levelBits) {
       out.slot = slot;
       out.bitsRemaining = 0;

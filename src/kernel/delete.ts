@@ -48,9 +48,8 @@ export function cteRevoke(k: Kernel, slot: Slot): void {
   }
 }
 
-function deleteSlots(k: Kernel, slots: Slot[]): void {
-  for (let i = 0; i < slots.length; i++) {
-    const s = slots[i]!;
+function deleteSlots(k: Kernel, slots: Iterable<Slot>): void {
+  for (const s of [...slots]) {
     if (!s.isEmpty) cteDelete(k, s, false);
   }
 }
@@ -95,7 +94,7 @@ export function finaliseCap(k: Kernel, cap: Cap, final: boolean, _exposed: boole
         cn.live = false;
         k.cnodes.delete(cn);
         k.objects.delete(cn);
-        deleteSlots(k, cn.slots);
+        deleteSlots(k, cn.allocatedSlots());
       }
       return;
     case CapType.Thread:

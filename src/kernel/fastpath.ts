@@ -144,7 +144,7 @@ export function lookupFp(t: TCB, hi: number, lo: number): Cap | null {
       }
     }
     const index = radix === 0 ? 0 : bitField(hi, lo, shift, radix);
-    cap = (cap.obj as CNode).slots[index]!.cap;
+    cap = (cap.obj as CNode).slot(index).cap;
     bits = shift;
     if (bits === 0) return cap;
   }
@@ -178,7 +178,7 @@ function lookupRegCap(t: TCB, reg: number): Cap | null {
   if (root.type === CapType.CNode && radix + root.guardSize === WORD_BITS && radix < 32) {
     // The guard is bits [radix, 64) of the cptr (radix >= 64 - 58 here).
     if (((lo >>> radix) | (hi << (32 - radix))) >>> 0 !== root.guardLo || hi >>> radix !== root.guardHi) return null;
-    return (root.obj as CNode).slots[lo & ((1 << radix) - 1)]!.cap;
+    return (root.obj as CNode).slot(lo & ((1 << radix) - 1)).cap;
   }
   return lookupFp(t, hi, lo);
 }

@@ -72,9 +72,9 @@ export function decodeUntypedInvocation(k: Kernel, label: number, length: number
   if (nodeWindow < 1 || nodeWindow > k.config.retypeFanOutLimit) return k.rangeError(1, k.config.retypeFanOutLimit);
   if (nodeWindow > nodeSize - nodeOffset) return k.rangeError(1, nodeSize - nodeOffset);
 
-  const slots = (destCNode.obj as CNode).slots;
+  const slots = destCNode.obj as CNode;
   for (let i = nodeOffset; i < nodeOffset + nodeWindow; i++) {
-    if (!slots[i]!.isEmpty) return k.error(SeL4Error.DeleteFirst);
+    if (!slots.slot(i).isEmpty) return k.error(SeL4Error.DeleteFirst);
   }
 
   // An untyped without children is reset: retyping starts again from its base.
@@ -100,7 +100,7 @@ export function invokeUntypedRetype(
   retypeBase: number,
   type: ObjectType,
   userSize: number,
-  destSlots: Slot[],
+  destCNode: CNode,
   destOffset: number,
   destLength: number,
   deviceMemory: boolean,
@@ -112,7 +112,7 @@ export function invokeUntypedRetype(
   cap.freeIndex = retypeBase + totalObjectSize - cap.paddr;
   for (let i = 0; i < destLength; i++) {
     const newCap = createObject(k, type, retypeBase + i * 2 ** objectSize, userSize, deviceMemory);
-    insertNewCap(srcSlot, destSlots[destOffset + i]!, newCap);
+    insertNewCap(srcSlot, destCNode.slot(destOffset + i), newCap);
   }
   k.emit('retype', { type: ObjectType[type], count: destLength, paddr: retypeBase, sizeBits: objectSize });
 }
