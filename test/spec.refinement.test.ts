@@ -16,6 +16,8 @@ import { RefineWorld, RADIX, SpecOp, describe as describeOp } from '../src/spec/
 import { InvocationLabel } from '../src/abi/constants.js';
 
 const slot = fc.integer({ min: 0, max: 15 });
+/** Use slot numbers as given (mostly wrong ones) instead of an empty destination and a full source. */
+const raw = fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
 const depth = fc.oneof(
   { weight: 8, arbitrary: fc.constant(RADIX) },
   { weight: 1, arbitrary: fc.constantFrom(0, 1, 3, 5, 64, 65) },
@@ -35,6 +37,7 @@ const cnodeOp: fc.Arbitrary<SpecOp> = fc.record({
   data,
   srcRoot: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: slot }),
   cut: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }) }),
+  raw,
 });
 const retypeOp: fc.Arbitrary<SpecOp> = fc.record({
   kind: fc.constant('retype' as const),
@@ -46,6 +49,7 @@ const retypeOp: fc.Arbitrary<SpecOp> = fc.record({
   root: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: slot }),
   index: slot,
   cut: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }) }),
+  raw,
 });
 const sendOp: fc.Arbitrary<SpecOp> = fc.record({
   kind: fc.constant('send' as const),
@@ -54,7 +58,12 @@ const sendOp: fc.Arbitrary<SpecOp> = fc.record({
   label: fc.integer({ min: 0, max: 1000 }),
   mr0: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
 });
-const recvOp: fc.Arbitrary<SpecOp> = fc.record({ kind: fc.constant('recv' as const), slot, blocking: fc.boolean(), reply: fc.boolean() });
+const recvOp: fc.Arbitrary<SpecOp> = fc.record({
+  kind: fc.constant('recv' as const),
+  slot,
+  blocking: fc.boolean(),
+  reply: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+});
 const badOp: fc.Arbitrary<SpecOp> = fc.record({
   kind: fc.constant('badcptr' as const),
   syscall: fc.constantFrom('call' as const, 'send' as const, 'nbsend' as const, 'recv' as const),
@@ -85,12 +94,12 @@ function run(ops: SpecOp[]): string | null {
 describe('refinement of the abstract capability/IPC model', () => {
   it('agrees with the kernel on a hand-written trace (copy, mint, badged IPC, revoke)', () => {
     const ops: SpecOp[] = [
-      { kind: 'cnode', label: InvocationLabel.CNodeMint, dest: 9, destDepth: RADIX, src: 3, srcDepth: RADIX, rights: 15, data: 77n, srcRoot: 0, cut: 0 },
-      { kind: 'retype', type: 2, size: 0, offset: 10, count: 2, depth: 0, root: 0, index: 0, cut: 0 },
+      { kind: 'cnode', label: InvocationLabel.CNodeMint, dest: 9, destDepth: RADIX, src: 3, srcDepth: RADIX, rights: 15, data: 77n, srcRoot: 0, cut: 0, raw: true },
+      { kind: 'retype', type: 2, size: 0, offset: 10, count: 2, depth: 0, root: 0, index: 0, cut: 0, raw: true },
       { kind: 'recv', slot: 0, blocking: true, reply: false },
       { kind: 'send', slot: 0, blocking: true, label: 5, mr0: 42n },
-      { kind: 'cnode', label: InvocationLabel.CNodeRevoke, dest: 2, destDepth: RADIX, src: 0, srcDepth: RADIX, rights: 0, data: 0n, srcRoot: 0, cut: 0 },
-      { kind: 'cnode', label: InvocationLabel.CNodeDelete, dest: 3, destDepth: RADIX, src: 0, srcDepth: RADIX, rights: 0, data: 0n, srcRoot: 0, cut: 0 },
+      { kind: 'cnode', label: InvocationLabel.CNodeRevoke, dest: 2, destDepth: RADIX, src: 0, srcDepth: RADIX, rights: 0, data: 0n, srcRoot: 0, cut: 0, raw: true },
+      { kind: 'cnode', label: InvocationLabel.CNodeDelete, dest: 3, destDepth: RADIX, src: 0, srcDepth: RADIX, rights: 0, data: 0n, srcRoot: 0, cut: 0, raw: true },
     ];
     assert.equal(run(ops), null);
   });

@@ -65,9 +65,10 @@ function toFailure(e: unknown, opIndex: number): Failure {
 
 /**
  * The watchdog program of the root task: Wait for the IRQ, resume the next
- * fuzz thread in turn (TCB_Resume cancels whatever it is blocked in, or
- * restarts it after a fault), ack the IRQ, repeat. One thread per round keeps
- * the others' pending receives and sends in place, so IPC partners can meet.
+ * half of the fuzz threads in turn (TCB_Resume cancels whatever a thread is
+ * blocked in, or restarts it after a fault), ack the IRQ, repeat. Leaving the
+ * other half blocked keeps their pending receives and sends in place, so IPC
+ * partners can meet.
  */
 class Watchdog {
   private phase = 0;
@@ -80,12 +81,13 @@ class Watchdog {
 
   step(): void {
     const root = this.d.root;
-    if (this.issued && root.getRegLo(REG_NEXT_IP) !== SYSCALL_SITE) this.phase = (this.phase + 1) % 3;
+    const per = Math.max(1, this.w.threads.length >> 1);
+    if (this.issued && root.getRegLo(REG_NEXT_IP) !== SYSCALL_SITE) this.phase = (this.phase + 1) % (per + 2);
     this.issued = true;
     if (this.phase === 0) {
       root.setReg(REG_A0, 0, this.w.watchdogNtfn);
       this.d.syscall(Syscall.Wait);
-    } else if (this.phase === 1) {
+    } else if (this.phase <= per) {
       const ts = this.w.threads;
       this.call(root, ts[this.turn++ % ts.length]!.tcbCptr, InvocationLabel.TCBResume);
     } else {

@@ -22,6 +22,7 @@
  *   Poll, and Recv/NBRecv on them) for a few threads without fault handlers,
  *   where a failed lookup or a receive without read rights stops the thread
  *   (a cap fault with no handler).
+ * - TCB_Resume of a thread by the environment (cancel its IPC, restart it).
  * Not covered: Call/Reply on endpoints (reply objects, donation), capability
  *   transfer in IPC, bound notifications, TCB, scheduling-context and VSpace
  *   invocations (caps to TCBs, SCs, frames, page tables and replies are opaque
@@ -516,6 +517,23 @@ export class Model {
       default:
         return makeCap(CapType.Frame, addr, bits, { rights: 3 });
     }
+  }
+
+  /**
+   * TCB_Resume of a model thread by the root task (the environment): a blocked
+   * or inactive thread has its IPC cancelled and is restarted (seL4's restart).
+   */
+  resume(tid: number): void {
+    const t = this.threads[tid]!;
+    if (t.state === TState.Runnable) return;
+    if (t.state === TState.BlockedOnSend || t.state === TState.BlockedOnReceive) {
+      const ep = this.endpoints.get(t.on)!;
+      ep.queue = ep.queue.filter((x) => x !== tid);
+    } else if (t.state === TState.BlockedOnNotification) {
+      const n = this.notifications.get(t.on)!;
+      n.queue = n.queue.filter((x) => x !== tid);
+    }
+    t.state = TState.Runnable;
   }
 
   // ------------------------------------------------------------------ IPC

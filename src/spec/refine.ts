@@ -10,8 +10,9 @@
  * never to expire, each with its own 16-slot CNode (its CSpace root, guard 60,
  * so a cptr is a slot number; the original CNode cap sits in its slot 1), an
  * untyped of 2^14 bytes in slot 2, and originals or badged copies of two
- * endpoints and two notifications in slots 3..6. The root task builds it and
- * suspends itself.
+ * endpoints and two notifications in slots 3..6. The root task builds it,
+ * then waits below the threads' priority: whenever none of them can run it
+ * resumes the next one (TCB_Resume, mirrored in the model).
  */
 import { InvocationLabel } from '../abi/constants.js';
 import { msgInfoGetLabel, msgInfoGetLength, msgInfoHi, msgInfoLo } from '../abi/messageinfo.js';
@@ -31,11 +32,12 @@ export const GUARD_DATA = 64 - RADIX;
 
 /** One step, with choices resolved against the model when it is applied. */
 export type SpecOp =
-  | { kind: 'cnode'; label: number; dest: number; destDepth: number; src: number; srcDepth: number; rights: number; data: bigint; srcRoot: number; cut: number }
-  | { kind: 'retype'; type: number; size: number; offset: number; count: number; depth: number; root: number; index: number; cut: number }
+  | { kind: 'cnode'; label: number; dest: number; destDepth: number; src: number; srcDepth: number; rights: number; data: bigint; srcRoot: number; cut: number; raw: boolean }
+  | { kind: 'retype'; type: number; size: number; offset: number; count: number; depth: number; root: number; index: number; cut: number; raw: boolean }
   | { kind: 'send'; slot: number; blocking: boolean; label: number; mr0: bigint }
   | { kind: 'recv'; slot: number; blocking: boolean; reply: boolean }
-  | { kind: 'badcptr'; syscall: 'call' | 'send' | 'nbsend' | 'recv'; cptr: bigint };
+  | { kind: 'badcptr'; syscall: 'call' | 'send' | 'nbsend' | 'recv'; cptr: bigint }
+  | { kind: 'resume'; tid: number };
 
 export class RefineWorld {
   readonly d: KernelDriver;
@@ -99,14 +101,42 @@ export class RefineWorld {
     }
     for (let i = 0; i < n; i++) move(cnodes + i, 1, cnodes + i);
     for (let i = 0; i < n; i++) inv(tcbs + i, InvocationLabel.TCBResume, []);
-    // The root task gets out of the way.
-    d.root.setReg(REG_A0, 0, 1);
-    d.root.setReg(REG_A1, msgInfoHi(InvocationLabel.TCBSuspend), msgInfoLo(InvocationLabel.TCBSuspend, 0, 0, 0));
-    d.syscall(Syscall.Call);
+    this.tcbCptrs = Array.from({ length: n }, (_, i) => tcbs + i);
+    // The root task drops below the threads: it runs only when none of them can.
+    this.rootCall(1, InvocationLabel.TCBSetPriority, 50, 1);
     if (!d.settle()) throw new Error('refinement world: no thread runs');
   }
 
-  /** The model thread that is current in the real kernel, or -1 (idle: nobody can act). */
+  private tcbCptrs: number[] = [];
+  private turn = 0;
+
+  private rootCall(cptr: number, label: number, arg: number | null, cap: number | null): void {
+    const d = this.d;
+    const r = d.root;
+    if (cap !== null) d.k.writeWord(d.k.lookupIPCBuffer(true, r) + IPCBUF_CAPS_OR_BADGES, 0, cap);
+    if (arg !== null) r.setReg(REG_A2, 0, arg);
+    r.setReg(REG_A0, 0, cptr);
+    r.setReg(REG_A1, msgInfoHi(label), msgInfoLo(label, 0, cap === null ? 0 : 1, arg === null ? 0 : 1));
+    d.syscall(Syscall.Call);
+  }
+
+  /**
+   * When no model thread can run, the root task (the environment) resumes the
+   * next one in turn, in the kernel and in the model. Returns a disagreement,
+   * or null.
+   */
+  private nudge(): string | null {
+    for (let i = 0; i < this.threads.length && this.d.settle() && this.d.k.curThread === this.d.root; i++) {
+      const tid = this.turn++ % this.threads.length;
+      this.model.resume(tid);
+      this.rootCall(this.tcbCptrs[tid]!, InvocationLabel.TCBResume, null, null);
+      const bad = compare({ kind: 'resume', tid }, ...this.snapshots());
+      if (bad !== null) return bad;
+    }
+    return null;
+  }
+
+  /** The model thread that is current in the real kernel, or -1 (nobody can act). */
   actor(): number {
     if (!this.d.settle()) return -1;
     return this.threads.indexOf(this.d.k.curThread);
@@ -130,6 +160,12 @@ export class RefineWorld {
     return out;
   }
 
+  /** A non-empty slot of the actor's CNode (any type), or slot `pick` if there is none. */
+  private chooseFull(tid: number, pick: number): number {
+    const all = this.slotsOf(tid, [CapType.Untyped, CapType.Endpoint, CapType.Notification, CapType.CNode, CapType.Thread, CapType.SchedContext, CapType.Reply, CapType.Frame, CapType.PageTable]);
+    return all.length > 0 ? all[pick % all.length]! : pick % 16;
+  }
+
   private choose(tid: number, pick: number, types: (CapType | null)[]): number {
     const c = this.slotsOf(tid, types);
     if (c.length > 0) return c[pick % c.length]!;
@@ -150,7 +186,7 @@ export class RefineWorld {
       case 'retype':
         return [CapType.Untyped, CapType.Null, null].includes(typeAt(this.choose(tid, op.index, [CapType.Untyped])));
       case 'send':
-        return [CapType.Endpoint, CapType.Notification, CapType.Null, null].includes(typeAt(this.choose(tid, op.slot, [CapType.Endpoint, CapType.Notification, null])));
+        return [CapType.Endpoint, CapType.Notification, CapType.Null, null].includes(typeAt(this.choose(tid, op.slot, [CapType.Endpoint, CapType.Notification])));
       case 'recv':
         return !op.reply || typeAt(0) !== CapType.Reply;
       default:
@@ -163,6 +199,10 @@ export class RefineWorld {
    * description of the first disagreement, or null.
    */
   step(op: SpecOp): string | null {
+    if (this.d.settle() && this.d.k.curThread === this.d.root) {
+      const bad = this.nudge();
+      if (bad !== null) return bad;
+    }
     const tid = this.actor();
     if (tid < 0) return null;
     const mt = this.model.threads[tid]!;
@@ -191,7 +231,10 @@ export class RefineWorld {
       case 'cnode': {
         const target = BigInt(this.choose(tid, 1, [CapType.CNode]));
         const srcRoot = BigInt(op.srcRoot === 0 ? this.choose(tid, 1, [CapType.CNode]) : op.srcRoot % 16);
-        const args = [BigInt(op.dest), BigInt(op.destDepth), BigInt(op.src), BigInt(op.srcDepth), BigInt(op.rights), op.data];
+        // Unless raw, the destination is an empty slot and the source a full one.
+        const dest = op.raw ? op.dest : this.choose(tid, op.dest, [null]);
+        const src = op.raw ? op.src : this.chooseFull(tid, op.src);
+        const args = [BigInt(dest), BigInt(op.destDepth), BigInt(src), BigInt(op.srcDepth), BigInt(op.rights), op.data];
         args.length = Math.max(0, args.length - op.cut);
         const caps = op.cut >= 3 ? [] : [srcRoot];
         expected = m.call(tid, target, op.label, args, caps);
@@ -202,7 +245,8 @@ export class RefineWorld {
       case 'retype': {
         const target = BigInt(this.choose(tid, op.index, [CapType.Untyped]));
         const root = BigInt(op.root === 0 ? this.choose(tid, 1, [CapType.CNode]) : op.root % 16);
-        const args = [BigInt(op.type), BigInt(op.size), op.depth === 0 ? 0n : root, BigInt(op.depth), BigInt(op.offset), BigInt(op.count)];
+        const offset = op.raw ? op.offset : this.choose(tid, op.offset, [null]);
+        const args = [BigInt(op.type), BigInt(op.size), op.depth === 0 ? 0n : root, BigInt(op.depth), BigInt(offset), BigInt(op.count)];
         args.length = Math.max(0, args.length - op.cut);
         expected = m.call(tid, target, InvocationLabel.UntypedRetype, args, [root]);
         call(target, InvocationLabel.UntypedRetype, args, [root]);
@@ -210,7 +254,7 @@ export class RefineWorld {
         break;
       }
       case 'send': {
-        const cptr = BigInt(this.choose(tid, op.slot, [CapType.Endpoint, CapType.Notification, null]));
+        const cptr = BigInt(this.choose(tid, op.slot, [CapType.Endpoint, CapType.Notification]));
         expected = m.send(tid, cptr, op.blocking, op.label, op.mr0);
         setWord(REG_A0, cptr);
         t.setReg(REG_A1, msgInfoHi(op.label), msgInfoLo(op.label, 0, 0, 1));
@@ -219,13 +263,15 @@ export class RefineWorld {
         break;
       }
       case 'recv': {
-        const cptr = BigInt(this.choose(tid, op.slot, [CapType.Endpoint, CapType.Notification, null]));
+        const cptr = BigInt(this.choose(tid, op.slot, [CapType.Endpoint, CapType.Notification]));
         expected = m.recv(tid, cptr, op.blocking, op.reply, 0n);
         setWord(REG_A0, cptr);
         setWord(REG_A6, 0n);
         d.syscall(op.reply ? (op.blocking ? Syscall.Recv : Syscall.NBRecv) : op.blocking ? Syscall.Wait : Syscall.NBWait);
         break;
       }
+      case 'resume':
+        return null;
       case 'badcptr': {
         const cptr = op.cptr | 1n << 63n;
         if (op.syscall === 'recv') {

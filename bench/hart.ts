@@ -1,14 +1,12 @@
 /**
- * Throughput of the hart on simple loops (reported as test diagnostics, with
- * a loose lower bound so a catastrophic slowdown fails the suite).
- * Run: node --test dist/test/hart-bench.test.js
+ * Throughput of the emulated RISC-V hart on simple loops, in MIPS (host
+ * instructions per microsecond). A benchmark, not a test.
+ * Run: npm run build && node dist/bench/hart.js
  */
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { TrapKind } from '../src/machine/hart.js';
-import * as A from './support/rv64asm.js';
-import { Asm, a0, a1, a2, a3, t0, t1, t2, s0, s1, zero, ra } from './support/rv64asm.js';
-import { CODE, DATA, rig } from './support/hartrig.js';
+import * as A from '../test/support/rv64asm.js';
+import { Asm, a0, a1, a2, a3, t0, t1, t2, s0, s1, zero, ra } from '../test/support/rv64asm.js';
+import { CODE, DATA, rig } from '../test/support/hartrig.js';
 
 function measure(name: string, a: Asm, budget: number, diag: (s: string) => void): number {
   const r = rig(a);
@@ -19,14 +17,14 @@ function measure(name: string, a: Asm, budget: number, diag: (s: string) => void
   const t = process.hrtime.bigint();
   const kind = r.hart.run(budget);
   const ns = Number(process.hrtime.bigint() - t);
-  assert.equal(kind, TrapKind.None, `${name} trapped with cause ${r.hart.cause}`);
+  if (kind !== TrapKind.None) throw new Error(`${name} trapped with cause ${r.hart.cause}`);
   const mips = (r.hart.instret - start) / (ns / 1000);
   diag(`${name}: ${mips.toFixed(1)} MIPS (${r.hart.instret - start} instructions in ${(ns / 1e6).toFixed(0)} ms)`);
   return mips;
 }
 
-test('hart throughput on simple loops', (t) => {
-  const diag = (s: string) => t.diagnostic(s);
+function main(): void {
+  const diag = (s: string) => console.log(s);
   // 1. Counting loop: addi + bne (forever: the budget stops it).
   const count = new Asm(CODE);
   count.label('l').i(A.addi(t0, t0, 1)).to('l', (o) => A.bne(t0, zero, o));
@@ -49,6 +47,7 @@ test('hart throughput on simple loops', (t) => {
   call.label('top').to('f', (o) => A.jal(ra, o)).to('top', (o) => A.jal(zero, o));
   call.label('f').i(A.mul(t1, a2, a3), A.divu(t2, t1, a3), A.add(a2, a2, t2), A.andi(a2, a2, 0x7ff), A.jalr(zero, ra, 0));
   const m3 = measure('call + mul/divu', call, 30_000_000, diag);
+  console.log(`median of the three loops: ${[m1, m2, m3].sort((a, b) => a - b)[1]!.toFixed(1)} MIPS`);
+}
 
-  assert.ok(m1 > 5 && m2 > 5 && m3 > 5, 'hart is unexpectedly slow');
-});
+main();
