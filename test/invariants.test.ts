@@ -27,7 +27,6 @@ import { pteHi, pteLo, PTE_R, PTE_U, PTE_V, PTE_A } from '../src/machine/sv39.js
 
 interface Rich {
   k: Kernel;
-  byName: Map<string, TCB>;
   /** Root CNode cptrs of interesting objects. */
   cptr: Record<string, number>;
   root: CNode;
@@ -89,13 +88,7 @@ function richState(): Rich {
     const sp = spinning();
     if (k.releaseHead !== null && sp.some((t) => t.inReadyQueue) && sp.includes(k.curThread)) break;
   }
-  const byName = new Map<string, TCB>();
-  for (const t of k.tcbs) {
-    const u = t.userContext as { name?: string } | null;
-    byName.set(t.name, t);
-    void u;
-  }
-  return { k, byName, cptr, root: m.booted.rootTCB.slots[TCB_CTABLE]!.cap.obj as CNode };
+  return { k, cptr, root: m.booted.rootTCB.slots[TCB_CTABLE]!.cap.obj as CNode };
 }
 
 function fn(name: string): (k: Kernel) => void {

@@ -80,8 +80,6 @@ const op = fc.oneof(
 /** Run a trace on a fresh world; the first disagreement, or null. */
 function run(ops: SpecOp[]): string | null {
   const w = new RefineWorld(3);
-  const first = w.step.bind(w);
-  void first;
   const [real, model] = w.snapshots();
   assert.deepEqual(real, model, 'the initial states agree');
   for (const o of ops) {
@@ -106,7 +104,7 @@ describe('refinement of the abstract capability/IPC model', () => {
 
   it('agrees with the kernel on random traces', () => {
     fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), (ops) => {
+      fc.property(fc.array(op, { minLength: 15, maxLength: 60 }), (ops) => {
         const bad = run(ops);
         if (bad !== null) throw new Error(`${bad}\ntrace: ${ops.map(describeOp).join('\n  ')}`);
       }),

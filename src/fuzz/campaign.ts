@@ -29,6 +29,8 @@ export interface CampaignOptions {
   shrinkSeconds?: number;
   /** Called with progress lines. */
   log?: (line: string) => void;
+  /** Called at the start of every episode and every 1024 ops (hang detection). */
+  heartbeat?: ((seed: number, ops: number) => void) | null;
 }
 
 export interface Failure {
@@ -113,6 +115,7 @@ export interface EpisodeOptions {
   /** Wall-clock deadline (performance.now() ms). */
   deadline: number;
   annotate: boolean;
+  heartbeat?: ((seed: number, ops: number) => void) | null;
 }
 
 /** Run one episode: build the world from the seed, then apply generated or replayed ops. */
@@ -162,6 +165,7 @@ export function runEpisode(o: EpisodeOptions): EpisodeResult {
         op = genOp(rng, d);
       }
       ops.push(op);
+      if ((i & 1023) === 0 && o.heartbeat) o.heartbeat(o.seed, i);
       if (o.annotate) {
         const ti = world.threads.findIndex((th) => th.tcb === k.curThread);
         res.actors.push(ti >= 0 ? `thread ${ti} (${k.curThread.name})` : k.curThread.name);
@@ -191,10 +195,12 @@ export function shrink(
   sig: string,
   base: Omit<EpisodeOptions, 'seed' | 'replay' | 'deadline' | 'annotate' | 'sample'>,
   budgetMs: number,
+  heartbeat: ((seed: number, ops: number) => void) | null = null,
 ): Op[] {
   const end = performance.now() + budgetMs;
   let cur = ops;
   const fails = (cand: Op[]): Failure | null => {
+    if (heartbeat !== null) heartbeat(seed, cand.length);
     const f = replay(seed, cand, base).failure;
     return f !== null && signature(f) === sig ? f : null;
   };
@@ -255,7 +261,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   let lastLog = start;
   for (let e = 0; performance.now() < deadline; e++) {
     const seed = o.seed + e;
-    const r = runEpisode({ ...base, seed, sample: o.sample ?? 1, replay: null, deadline, annotate: false });
+    const r = runEpisode({ ...base, seed, sample: o.sample ?? 1, replay: null, deadline, annotate: false, heartbeat: o.heartbeat ?? null });
     out.episodes++;
     out.syscalls += r.syscalls;
     out.entries += r.entries;
@@ -275,7 +281,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       out.failingSeed = seed;
       out.shrunkFrom = failing.length;
       log(`  failure in episode ${seed} after ${failing.length} ops: ${full.message}; shrinking...`);
-      out.trace = full.opIndex < 0 ? failing : shrink(seed, failing, signature(full), base, (o.shrinkSeconds ?? 60) * 1000);
+      out.trace = full.opIndex < 0 ? failing : shrink(seed, failing, signature(full), base, (o.shrinkSeconds ?? 60) * 1000, o.heartbeat ?? null);
       const final = replay(seed, out.trace, base, true);
       out.actors = final.actors;
       if (final.failure !== null) out.failure = final.failure;

@@ -354,9 +354,8 @@ export class Model {
 
   // ---------------------------------------------------------- invocations
 
-  /** seL4_Call on a kernel object: returns the error, or 'fault' if the thread took a cap fault. */
+  /** seL4_Call on a kernel object: the error (null if the thread took a cap fault instead). */
   call(tid: number, cptr: bigint, label: number, args: bigint[], capPtrs: bigint[]): StepResult {
-    const t = this.threads[tid]!;
     const target = this.lookupSlot(tid, cptr);
     if (target === null) return this.fault(tid);
     const extra: SlotId[] = [];
@@ -365,7 +364,6 @@ export class Model {
       if (s === null) return this.fault(tid);
       extra.push(s);
     }
-    void t;
     const c = this.cap(target);
     let err: number;
     switch (c.type) {

@@ -67,7 +67,12 @@ export class UserThread {
     this.started = true;
     current = this;
     try {
-      if (this.gen === null) this.gen = this.program(...this.args);
+      if (this.gen === null) {
+        this.gen = this.program(...this.args);
+        // The thread has left its entry point: its pc is now inside the program.
+        this.tcb.setReg(REG_PC, 0, SYSCALL_SITE);
+        this.tcb.setReg(REG_NEXT_IP, 0, SYSCALL_SITE + 4);
+      }
       const r = this.gen.next();
       if (r.done === true) {
         this.finished = true;

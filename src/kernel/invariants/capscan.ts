@@ -169,9 +169,8 @@ function collect(k: Kernel, sc: CapScan, s: Slot, c: Cap): void {
   }
 }
 
-function scanSlots(k: Kernel, sc: CapScan, slots: Slot[]): void {
-  for (let i = 0; i < slots.length; i++) {
-    const s = slots[i]!;
+function scanSlots(k: Kernel, sc: CapScan, slots: Iterable<Slot>): void {
+  for (const s of slots) {
     const c = s.cap;
     if (c.type !== CapType.Null) collect(k, sc, s, c);
     else if (s.mdbPrev !== null || s.mdbNext !== null || s.revocable || s.firstBadged) sc.mdbWellFormed ??= emptySlotProblem(s);
@@ -189,7 +188,7 @@ function runScan(k: Kernel, sc: CapScan): void {
   sc.mdbObjectRuns = null;
   sc.capsInsideUntyped = null;
   sc.untypedObjectsDisjoint = null;
-  for (const cn of k.cnodes) scanSlots(k, sc, cn.slots);
+  for (const cn of k.cnodes) scanSlots(k, sc, cn.allocatedSlots());
   for (const t of k.tcbs) scanSlots(k, sc, t.slots);
   scanSlots(k, sc, k.irqs.slots);
   walkMDB(k, sc);

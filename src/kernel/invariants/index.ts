@@ -51,7 +51,7 @@ export {
 /** Every slot the kernel can reach: CNode slots, TCB slots and IRQ handler slots. */
 export function allSlots(k: Kernel): Slot[] {
   const out: Slot[] = [];
-  for (const cn of k.cnodes) for (const s of cn.slots) out.push(s);
+  for (const cn of k.cnodes) for (const s of cn.allocatedSlots()) out.push(s);
   for (const t of k.tcbs) for (const s of t.slots) out.push(s);
   for (const s of k.irqs.slots) out.push(s);
   return out;
