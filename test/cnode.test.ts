@@ -15,41 +15,13 @@ import type { CNode } from '../src/kernel/object/cnode.js';
 import type { Slot } from '../src/kernel/slot.js';
 import { Cap, CapType, VMRights } from '../src/kernel/cap.js';
 import { isMDBParentOf } from '../src/kernel/mdb.js';
+import { root, invoke, expectError, CNODE, W } from './support/invoke.js';
+import type { Gen, Result } from './support/invoke.js';
 
-type Gen<T = void> = Generator<unknown, T, unknown>;
-const CNODE = s.seL4_CapInitThreadCNode;
-const W = 64;
 
-interface Result {
-  err: number;
-  mrs: bigint[];
-}
 
-/** One invocation marshalled as libsel4 does; returns the reply label and all reply MRs. */
-function* invoke(service: s.Word, label: number, args: readonly s.Word[], caps: readonly number[] = []): Gen<Result> {
-  for (let i = 0; i < caps.length; i++) s.seL4_SetCap(i, caps[i]!);
-  for (let i = 0; i < args.length; i++) s.seL4_SetMR(i, args[i]!);
-  const info = yield* s.seL4_Call(service as number, s.seL4_MessageInfo_new(label, 0, caps.length, args.length));
-  const mrs: bigint[] = [];
-  for (let i = 0; i < s.seL4_MessageInfo_get_length(info); i++) mrs.push(s.seL4_GetMRWord(i));
-  return { err: s.seL4_MessageInfo_get_label(info), mrs };
-}
 
-function expectError(r: Result, err: number, mrs: readonly (number | bigint)[], what: string): void {
-  assert.equal(r.err, err, `${what}: error code`);
-  assert.deepEqual(r.mrs, mrs.map((x) => BigInt(x)), `${what}: error MRs`);
-}
 
-/** Run a root task to its end (a root task that blocks forever fails the test). */
-function root(body: (env: RootEnv) => Gen): Machine {
-  let finished = false;
-  const { m } = runRoot(function* (env) {
-    yield* body(env);
-    finished = true;
-  });
-  assert.ok(finished, 'the root task ran to its end');
-  return m;
-}
 
 function rootSlot(m: Machine, i: number): Slot {
   return (m.booted.rootTCB.slots[TCB_CTABLE]!.cap.obj as CNode).slots[i]!;
