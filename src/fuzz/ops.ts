@@ -12,6 +12,7 @@ import type { Cap } from '../kernel/cap.js';
 import { IPCBUF_CAPS_OR_BADGES, IPCBUF_MSG, IPCBUF_RECEIVE_CNODE } from '../kernel/kernel.js';
 import type { CNode } from '../kernel/object/cnode.js';
 import { REG_A0, REG_A1, REG_A2, REG_A6, REG_T0, TCB, TCB_CTABLE } from '../kernel/object/tcb.js';
+import { seL4_Syscall } from '../abi/constants.js';
 import { Syscall } from '../kernel/syscall.js';
 import type { KernelDriver } from './driver.js';
 import { Rng } from './rng.js';
@@ -462,7 +463,7 @@ export function describeOp(op: Op): string {
       const lname = InvocationLabel[label] ?? String(label);
       const mrs = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => word(W_MR + i)).join(',');
       const caps = [0, 1, 2].map((i) => word(W_CAP + i)).join(',');
-      return `${Syscall[op.n] ?? 'syscall ' + op.n} a0=${word(W_A0)} label=${lname} len=${info & 0x7f} extraCaps=${(info >>> 7) & 3} unwrapped=${(info >>> 9) & 7} mrs=[${mrs}] caps=[${caps}] a6=${word(W_A6)} t0=${word(W_T0)} recv=(${word(W_RECV)},${word(W_RECV + 1)},${word(W_RECV + 2)})`;
+      return `${seL4_Syscall[op.n] ?? 'syscall ' + op.n} a0=${word(W_A0)} label=${lname} len=${info & 0x7f} extraCaps=${(info >>> 7) & 3} unwrapped=${(info >>> 9) & 7} mrs=[${mrs}] caps=[${caps}] a6=${word(W_A6)} t0=${word(W_T0)} recv=(${word(W_RECV)},${word(W_RECV + 1)},${word(W_RECV + 2)})`;
     }
   }
 }

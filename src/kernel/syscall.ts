@@ -3,6 +3,7 @@
  * decoding by cap type, receive, yield, interrupts and user faults.
  */
 import { msgInfoGetLabel, msgInfoGetLength } from '../abi/messageinfo.js';
+import { seL4_Syscall } from '../abi/constants.js';
 import { Cap, CapType } from './cap.js';
 import { decodeCNodeInvocation } from './cnode.js';
 import { Exception, SeL4Error } from './errors.js';
@@ -28,19 +29,20 @@ import { schedContextCompleteYieldTo } from './schedinvocation.js';
 import { handleDebugSyscall } from './debug.js';
 import { fastpathSyscall } from './fastpath.js';
 
-export enum Syscall {
-  Call = -1,
-  ReplyRecv = -2,
-  NBSendRecv = -3,
-  NBSendWait = -4,
-  Send = -5,
-  NBSend = -6,
-  Recv = -7,
-  NBRecv = -8,
-  Wait = -9,
-  NBWait = -10,
-  Yield = -11,
-}
+/** The MCS system calls (numbers from libsel4's syscall.xml, via src/abi). */
+export const Syscall = {
+  Call: seL4_Syscall.seL4_SysCall,
+  ReplyRecv: seL4_Syscall.seL4_SysReplyRecv,
+  NBSendRecv: seL4_Syscall.seL4_SysNBSendRecv,
+  NBSendWait: seL4_Syscall.seL4_SysNBSendWait,
+  Send: seL4_Syscall.seL4_SysSend,
+  NBSend: seL4_Syscall.seL4_SysNBSend,
+  Recv: seL4_Syscall.seL4_SysRecv,
+  NBRecv: seL4_Syscall.seL4_SysNBRecv,
+  Wait: seL4_Syscall.seL4_SysWait,
+  NBWait: seL4_Syscall.seL4_SysNBWait,
+  Yield: seL4_Syscall.seL4_SysYield,
+} as const;
 
 /** Decode and perform an invocation of `cap` (seL4's decodeInvocation). */
 function decodeInvocation(

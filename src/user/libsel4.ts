@@ -9,6 +9,7 @@
 import { IPCBUF_CAPS_OR_BADGES, IPCBUF_MSG, IPCBUF_RECEIVE_CNODE, IPCBUF_RECEIVE_DEPTH, IPCBUF_RECEIVE_INDEX } from '../kernel/kernel.js';
 import { REG_A0, REG_A1, REG_A2, REG_A6, REG_T0 } from '../kernel/object/tcb.js';
 import { seL4_MessageInfo_t } from './messageinfo.js';
+import { seL4_Syscall } from '../abi/constants.js';
 import { currentThread, UserThread } from './thread.js';
 import { splitWord, Word, WordOut } from './word.js';
 
@@ -18,25 +19,6 @@ export type { Word } from './word.js';
 
 export type seL4_CPtr = number;
 
-const enum Sys {
-  Call = -1,
-  ReplyRecv = -2,
-  NBSendRecv = -3,
-  NBSendWait = -4,
-  Send = -5,
-  NBSend = -6,
-  Recv = -7,
-  NBRecv = -8,
-  Wait = -9,
-  NBWait = -10,
-  Yield = -11,
-  DebugPutChar = -12,
-  DebugDumpScheduler = -13,
-  DebugHalt = -14,
-  DebugCapIdentify = -15,
-  DebugSnapshot = -16,
-  DebugNameThread = -17,
-}
 
 const split = { hi: 0, lo: 0 };
 
@@ -164,7 +146,7 @@ export function* seL4_Send(dest: seL4_CPtr, info: seL4_MessageInfo_t): Generator
   setRegWord(u, REG_A0, dest);
   setRegWord(u, REG_A1, info);
   loadMRs(u, info % 128);
-  yield* u.syscall(Sys.Send);
+  yield* u.syscall(seL4_Syscall.seL4_SysSend);
 }
 
 export function* seL4_NBSend(dest: seL4_CPtr, info: seL4_MessageInfo_t): Generator<unknown, void, unknown> {
@@ -172,7 +154,7 @@ export function* seL4_NBSend(dest: seL4_CPtr, info: seL4_MessageInfo_t): Generat
   setRegWord(u, REG_A0, dest);
   setRegWord(u, REG_A1, info);
   loadMRs(u, info % 128);
-  yield* u.syscall(Sys.NBSend);
+  yield* u.syscall(seL4_Syscall.seL4_SysNBSend);
 }
 
 export function* seL4_Call(dest: seL4_CPtr, info: seL4_MessageInfo_t): Generator<unknown, seL4_MessageInfo_t, unknown> {
@@ -180,7 +162,7 @@ export function* seL4_Call(dest: seL4_CPtr, info: seL4_MessageInfo_t): Generator
   setRegWord(u, REG_A0, dest);
   setRegWord(u, REG_A1, info);
   loadMRs(u, info % 128);
-  yield* u.syscall(Sys.Call);
+  yield* u.syscall(seL4_Syscall.seL4_SysCall);
   storeMRs(u);
   return infoOf(u);
 }
@@ -189,7 +171,7 @@ export function* seL4_Recv(src: seL4_CPtr, sender: WordOut | null, reply: seL4_C
   const u = currentThread();
   setRegWord(u, REG_A0, src);
   setRegWord(u, REG_A6, reply);
-  yield* u.syscall(Sys.Recv);
+  yield* u.syscall(seL4_Syscall.seL4_SysRecv);
   storeMRs(u);
   saveBadge(u, sender);
   return infoOf(u);
@@ -199,7 +181,7 @@ export function* seL4_NBRecv(src: seL4_CPtr, sender: WordOut | null, reply: seL4
   const u = currentThread();
   setRegWord(u, REG_A0, src);
   setRegWord(u, REG_A6, reply);
-  yield* u.syscall(Sys.NBRecv);
+  yield* u.syscall(seL4_Syscall.seL4_SysNBRecv);
   storeMRs(u);
   saveBadge(u, sender);
   return infoOf(u);
@@ -216,7 +198,7 @@ export function* seL4_ReplyRecv(
   setRegWord(u, REG_A1, info);
   setRegWord(u, REG_A6, reply);
   loadMRs(u, info % 128);
-  yield* u.syscall(Sys.ReplyRecv);
+  yield* u.syscall(seL4_Syscall.seL4_SysReplyRecv);
   storeMRs(u);
   saveBadge(u, sender);
   return infoOf(u);
@@ -235,7 +217,7 @@ export function* seL4_NBSendRecv(
   setRegWord(u, REG_A1, info);
   setRegWord(u, REG_A6, reply);
   loadMRs(u, info % 128);
-  yield* u.syscall(Sys.NBSendRecv);
+  yield* u.syscall(seL4_Syscall.seL4_SysNBSendRecv);
   storeMRs(u);
   saveBadge(u, sender);
   return infoOf(u);
@@ -252,7 +234,7 @@ export function* seL4_NBSendWait(
   setRegWord(u, REG_A0, src);
   setRegWord(u, REG_A1, info);
   loadMRs(u, info % 128);
-  yield* u.syscall(Sys.NBSendWait);
+  yield* u.syscall(seL4_Syscall.seL4_SysNBSendWait);
   storeMRs(u);
   saveBadge(u, sender);
   return infoOf(u);
@@ -261,7 +243,7 @@ export function* seL4_NBSendWait(
 export function* seL4_Wait(src: seL4_CPtr, sender: WordOut | null): Generator<unknown, seL4_MessageInfo_t, unknown> {
   const u = currentThread();
   setRegWord(u, REG_A0, src);
-  yield* u.syscall(Sys.Wait);
+  yield* u.syscall(seL4_Syscall.seL4_SysWait);
   storeMRs(u);
   saveBadge(u, sender);
   return infoOf(u);
@@ -270,7 +252,7 @@ export function* seL4_Wait(src: seL4_CPtr, sender: WordOut | null): Generator<un
 export function* seL4_NBWait(src: seL4_CPtr, sender: WordOut | null): Generator<unknown, seL4_MessageInfo_t, unknown> {
   const u = currentThread();
   setRegWord(u, REG_A0, src);
-  yield* u.syscall(Sys.NBWait);
+  yield* u.syscall(seL4_Syscall.seL4_SysNBWait);
   storeMRs(u);
   saveBadge(u, sender);
   return infoOf(u);
@@ -281,7 +263,7 @@ export function* seL4_Signal(dest: seL4_CPtr): Generator<unknown, void, unknown>
   const u = currentThread();
   setRegWord(u, REG_A0, dest);
   u.tcb.setReg(REG_A1, 0, 0);
-  yield* u.syscall(Sys.Send);
+  yield* u.syscall(seL4_Syscall.seL4_SysSend);
 }
 
 /** Poll a notification: returns the word (0 if none pending) through sender. */
@@ -290,7 +272,7 @@ export function* seL4_Poll(src: seL4_CPtr, sender: WordOut | null): Generator<un
 }
 
 export function* seL4_Yield(): Generator<unknown, void, unknown> {
-  yield* currentThread().syscall(Sys.Yield);
+  yield* currentThread().syscall(seL4_Syscall.seL4_SysYield);
 }
 
 // ------------------------------------------------------------------- debug
@@ -298,7 +280,7 @@ export function* seL4_Yield(): Generator<unknown, void, unknown> {
 export function* seL4_DebugPutChar(c: number): Generator<unknown, void, unknown> {
   const u = currentThread();
   u.tcb.setReg(REG_A0, 0, c & 0xff);
-  yield* u.syscall(Sys.DebugPutChar);
+  yield* u.syscall(seL4_Syscall.seL4_SysDebugPutChar);
 }
 
 export function* seL4_DebugPutString(s: string): Generator<unknown, void, unknown> {
@@ -306,13 +288,13 @@ export function* seL4_DebugPutString(s: string): Generator<unknown, void, unknow
 }
 
 export function* seL4_DebugHalt(): Generator<unknown, void, unknown> {
-  yield* currentThread().syscall(Sys.DebugHalt);
+  yield* currentThread().syscall(seL4_Syscall.seL4_SysDebugHalt);
 }
 
 export function* seL4_DebugCapIdentify(cap: seL4_CPtr): Generator<unknown, number, unknown> {
   const u = currentThread();
   setRegWord(u, REG_A0, cap);
-  yield* u.syscall(Sys.DebugCapIdentify);
+  yield* u.syscall(seL4_Syscall.seL4_SysDebugCapIdentify);
   return u.tcb.getRegLo(REG_A0);
 }
 
@@ -324,7 +306,7 @@ export function* seL4_DebugNameThread(tcb: seL4_CPtr, name: string): Generator<u
   for (let i = 0; i < bytes.length; i++) mem.write8(p + IPCBUF_MSG + i, bytes[i]!);
   mem.write8(p + IPCBUF_MSG + bytes.length, 0);
   setRegWord(u, REG_A0, tcb);
-  yield* u.syscall(Sys.DebugNameThread);
+  yield* u.syscall(seL4_Syscall.seL4_SysDebugNameThread);
 }
 
 /**
@@ -360,7 +342,7 @@ export function* seL4_SendWithMRs(dest: seL4_CPtr, info: seL4_MessageInfo_t, mrs
   setRegWord(u, REG_A0, dest);
   setRegWord(u, REG_A1, info);
   putMRs(u, mrs);
-  yield* u.syscall(Sys.Send);
+  yield* u.syscall(seL4_Syscall.seL4_SysSend);
 }
 
 export function* seL4_CallWithMRs(dest: seL4_CPtr, info: seL4_MessageInfo_t, mrs: bigint[]): Generator<unknown, seL4_MessageInfo_t, unknown> {
@@ -368,7 +350,7 @@ export function* seL4_CallWithMRs(dest: seL4_CPtr, info: seL4_MessageInfo_t, mrs
   setRegWord(u, REG_A0, dest);
   setRegWord(u, REG_A1, info);
   putMRs(u, mrs);
-  yield* u.syscall(Sys.Call);
+  yield* u.syscall(seL4_Syscall.seL4_SysCall);
   getMRs(u, mrs);
   return infoOf(u);
 }
@@ -382,7 +364,7 @@ export function* seL4_RecvWithMRs(
   const u = currentThread();
   setRegWord(u, REG_A0, src);
   setRegWord(u, REG_A6, reply);
-  yield* u.syscall(Sys.Recv);
+  yield* u.syscall(seL4_Syscall.seL4_SysRecv);
   getMRs(u, mrs);
   saveBadge(u, sender);
   return infoOf(u);
