@@ -2,7 +2,7 @@
  * CNode invocations (seL4's decodeCNodeInvocation and the invokeCNode* operations):
  * Revoke, Delete, CancelBadgedSends, Copy, Mint, Move, Mutate, Rotate.
  */
-import { Cap, CapType, ALL_RIGHTS } from './cap.js';
+import { Cap, CapType, ALL_RIGHTS, maskCapRights } from './cap.js';
 import { LookupFailure } from './cspace.js';
 import { deriveCap, updateCapData } from './derive.js';
 import { SeL4Error } from './errors.js';
@@ -15,7 +15,6 @@ import { cancelBadgedSends } from './ipc/endpoint.js';
 import type { Endpoint } from './object/endpoint.js';
 import { ThreadState } from './object/tcb.js';
 import { setThreadState } from './sched/thread.js';
-import type { Slot } from './slot.js';
 
 function missingCapability(k: Kernel, wasSource: boolean, bitsLeft: number): SeL4Error {
   k.lookupFault.type = LookupFailure.MissingCapability;
@@ -51,14 +50,14 @@ export function decodeCNodeInvocation(k: Kernel, label: number, length: number, 
     if (label === InvocationLabel.CNodeCopy) {
       if (length < 5) return k.error(SeL4Error.TruncatedMessage);
       const rights = k.argLo(4) & ALL_RIGHTS;
-      const d = deriveCap(k, srcSlot, maskRights(rights, srcSlot.cap));
+      const d = deriveCap(k, srcSlot, maskCapRights(rights, srcSlot.cap));
       if (d === null) return k.err.type;
       newCap = d;
       isMove = false;
     } else if (label === InvocationLabel.CNodeMint) {
       if (length < 6) return k.error(SeL4Error.TruncatedMessage);
       const rights = k.argLo(4) & ALL_RIGHTS;
-      const masked = maskRights(rights, srcSlot.cap);
+      const masked = maskCapRights(rights, srcSlot.cap);
       const d = deriveCap(k, srcSlot, updateCapData(false, k.argHi(5), k.argLo(5), masked));
       if (d === null) return k.err.type;
       newCap = d;
@@ -124,14 +123,9 @@ export function decodeCNodeInvocation(k: Kernel, label: number, length: number, 
   return SeL4Error.NoError;
 }
 
-import { maskCapRights } from './cap.js';
-function maskRights(rights: number, c: Cap): Cap {
-  return maskCapRights(rights, c);
-}
 
 /** An endpoint cap with all four rights may cancel badged sends. */
 function hasCancelSendRights(c: Cap): boolean {
   return c.type === CapType.Endpoint && (c.rights & ALL_RIGHTS) === ALL_RIGHTS;
 }
 
-export type { Slot };

@@ -16,7 +16,6 @@ import {
   N_USER_CONTEXT_REGS,
   REG_A0,
   REG_A1,
-  REG_A7,
   REG_NEXT_IP,
   REG_PC,
   REG_RA,
@@ -207,4 +206,3 @@ export function replyFromKernelError(k: Kernel, t: TCB): void {
   k.emit('error', { thread: t.name, error: seL4_Error[e.type as number] });
 }
 
-export { REG_A7 };

@@ -338,7 +338,6 @@ export function handleInterruptEntry(k: Kernel, irq: number, now: number): void 
   kernelExit(k);
 }
 
-export { REG_PC };
 
 /** A TypeScript thread's program returned: treated as the thread suspending itself. */
 export function handleThreadExit(k: Kernel, now: number): void {

@@ -3,11 +3,11 @@
  * SetIPCBuffer, priorities and MCP, scheduling parameters, timeout and fault
  * handlers, notification binding, suspend/resume and the TLS base.
  */
-import { Cap, CapType, sameObjectAs, VMRights } from './cap.js';
+import { Cap, CapType, sameObjectAs } from './cap.js';
 import { deriveCap, updateCapData } from './derive.js';
 import { SeL4Error } from './errors.js';
 import { cteDelete } from './delete.js';
-import { IPCBUF_MSG, Kernel, N_MSG_REGISTERS } from './kernel.js';
+import { Kernel, N_MSG_REGISTERS } from './kernel.js';
 import { InvocationLabel } from './labels.js';
 import { cteInsert } from './mdb.js';
 import { bindNotification, unbindNotification } from './ipc/notification.js';
@@ -17,7 +17,6 @@ import type { SchedContext } from './object/schedcontext.js';
 import {
   REG_A0,
   REG_A1,
-  REG_A2,
   REG_NEXT_IP,
   REG_PC,
   REG_TP,
@@ -388,4 +387,3 @@ function decodeCopyRegisters(k: Kernel, target: TCB, length: number): SeL4Error 
   return SeL4Error.NoError;
 }
 
-export { IPCBUF_MSG, REG_A2, VMRights };

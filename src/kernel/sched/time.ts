@@ -12,7 +12,7 @@ import { FaultType, ThreadState } from '../object/tcb.js';
 import type { SchedContext } from '../object/schedcontext.js';
 import { tcbReleaseDequeue, tcbReleaseEnqueue, tcbSchedAppend, tcbSchedDequeue } from './queues.js';
 import { MIN_BUDGET, usToTicks } from './refill.js';
-import { isRunnable, isSchedulable, noteSliceEnd, possibleSwitchTo, rescheduleRequired, setThreadState, nextDomain } from './thread.js';
+import { isRunnable, isSchedulable, noteSliceEnd, possibleSwitchTo, rescheduleRequired, setThreadState } from './thread.js';
 import { handleTimeout, validTimeoutHandler } from '../faults.js';
 
 /** getTimerPrecision() = usToTicks(1): the deadline is programmed this much early. */
@@ -217,4 +217,3 @@ export function initSchedulerTime(k: Kernel): void {
   k.reprogram = false;
 }
 
-export { nextDomain };
