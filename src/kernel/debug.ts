@@ -2,18 +2,20 @@
  * Debug system calls of a CONFIG_DEBUG_BUILD kernel: PutChar, DumpScheduler,
  * Halt, CapIdentify, Snapshot, NameThread.
  */
+import { seL4_Syscall } from '../abi/constants.js';
 import { CapType } from './cap.js';
 import { IPCBUF_MSG, Kernel } from './kernel.js';
 import { lookupCap } from './lookup.js';
 import { REG_A0, TCB } from './object/tcb.js';
 
+/** The debug system calls of this configuration (numbers from src/abi). */
 export enum DebugSyscall {
-  PutChar = -12,
-  DumpScheduler = -13,
-  Halt = -14,
-  CapIdentify = -15,
-  Snapshot = -16,
-  NameThread = -17,
+  PutChar = seL4_Syscall.seL4_SysDebugPutChar,
+  DumpScheduler = seL4_Syscall.seL4_SysDebugDumpScheduler,
+  Halt = seL4_Syscall.seL4_SysDebugHalt,
+  CapIdentify = seL4_Syscall.seL4_SysDebugCapIdentify,
+  Snapshot = seL4_Syscall.seL4_SysDebugSnapshot,
+  NameThread = seL4_Syscall.seL4_SysDebugNameThread,
 }
 
 /** seL4_DebugCapIdentify returns seL4's cap_tag numbering. */

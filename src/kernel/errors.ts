@@ -3,6 +3,8 @@
  * (seL4's exception_t and current_syscall_error).
  */
 
+import { seL4_Error } from '../abi/constants.js';
+
 export enum Exception {
   None = 0,
   Fault = 1,
@@ -11,19 +13,19 @@ export enum Exception {
   Preempted = 4,
 }
 
-/** seL4_Error values. */
+/** The kernel's short names for seL4_Error (values from src/abi). */
 export enum SeL4Error {
-  NoError = 0,
-  InvalidArgument = 1,
-  InvalidCapability = 2,
-  IllegalOperation = 3,
-  RangeError = 4,
-  AlignmentError = 5,
-  FailedLookup = 6,
-  TruncatedMessage = 7,
-  DeleteFirst = 8,
-  RevokeFirst = 9,
-  NotEnoughMemory = 10,
+  NoError = seL4_Error.seL4_NoError,
+  InvalidArgument = seL4_Error.seL4_InvalidArgument,
+  InvalidCapability = seL4_Error.seL4_InvalidCapability,
+  IllegalOperation = seL4_Error.seL4_IllegalOperation,
+  RangeError = seL4_Error.seL4_RangeError,
+  AlignmentError = seL4_Error.seL4_AlignmentError,
+  FailedLookup = seL4_Error.seL4_FailedLookup,
+  TruncatedMessage = seL4_Error.seL4_TruncatedMessage,
+  DeleteFirst = seL4_Error.seL4_DeleteFirst,
+  RevokeFirst = seL4_Error.seL4_RevokeFirst,
+  NotEnoughMemory = seL4_Error.seL4_NotEnoughMemory,
 }
 
 export class SyscallError {

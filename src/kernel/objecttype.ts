@@ -3,35 +3,50 @@
  * in the MCS configuration (seL4_*Bits).
  */
 
-export enum ObjectType {
-  Untyped = 0,
-  TCB = 1,
-  Endpoint = 2,
-  Notification = 3,
-  CapTable = 4,
-  SchedContext = 5,
-  Reply = 6,
-  RISCV_Giga_Page = 7,
-  RISCV_4K_Page = 8,
-  RISCV_Mega_Page = 9,
-  RISCV_PageTable = 10,
-}
-export const OBJECT_TYPE_COUNT = 11;
+import { seL4_ObjectType as T } from '../abi/constants.js';
+export {
+  seL4_SlotBits,
+  seL4_TCBBits,
+  seL4_EndpointBits,
+  seL4_NotificationBits,
+  seL4_ReplyBits,
+  seL4_MinSchedContextBits,
+  seL4_PageTableBits,
+  seL4_PageBits,
+  seL4_LargePageBits,
+  seL4_HugePageBits,
+  seL4_ASIDPoolBits,
+  seL4_MinUntypedBits,
+  seL4_MaxUntypedBits,
+  seL4_WordBits,
+} from '../abi/constants.js';
+import {
+  seL4_SlotBits,
+  seL4_TCBBits,
+  seL4_EndpointBits,
+  seL4_NotificationBits,
+  seL4_ReplyBits,
+  seL4_PageTableBits,
+  seL4_PageBits,
+  seL4_LargePageBits,
+  seL4_HugePageBits,
+} from '../abi/constants.js';
 
-export const seL4_SlotBits = 5;
-export const seL4_TCBBits = 10;
-export const seL4_EndpointBits = 4;
-export const seL4_NotificationBits = 6;
-export const seL4_ReplyBits = 5;
-export const seL4_MinSchedContextBits = 7;
-export const seL4_PageTableBits = 12;
-export const seL4_PageBits = 12;
-export const seL4_LargePageBits = 21;
-export const seL4_HugePageBits = 30;
-export const seL4_ASIDPoolBits = 12;
-export const seL4_MinUntypedBits = 4;
-export const seL4_MaxUntypedBits = 38;
-export const seL4_WordBits = 64;
+/** The kernel's short names for seL4_ObjectType (values from src/abi). */
+export enum ObjectType {
+  Untyped = T.seL4_UntypedObject,
+  TCB = T.seL4_TCBObject,
+  Endpoint = T.seL4_EndpointObject,
+  Notification = T.seL4_NotificationObject,
+  CapTable = T.seL4_CapTableObject,
+  SchedContext = T.seL4_SchedContextObject,
+  Reply = T.seL4_ReplyObject,
+  RISCV_Giga_Page = T.seL4_RISCV_Giga_Page,
+  RISCV_4K_Page = T.seL4_RISCV_4K_Page,
+  RISCV_Mega_Page = T.seL4_RISCV_Mega_Page,
+  RISCV_PageTable = T.seL4_RISCV_PageTableObject,
+}
+export const OBJECT_TYPE_COUNT = T.seL4_ObjectTypeCount;
 
 /** seL4's getObjectSize: log2 of the size of an object of this type. */
 export function getObjectSize(type: ObjectType, userSize: number): number {

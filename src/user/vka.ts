@@ -17,41 +17,46 @@ import {
 } from './invocations.js';
 import type { Word } from './word.js';
 
-export const seL4_CapNull = 0;
-export const seL4_CapInitThreadTCB = 1;
-export const seL4_CapInitThreadCNode = 2;
-export const seL4_CapInitThreadVSpace = 3;
-export const seL4_CapIRQControl = 4;
-export const seL4_CapASIDControl = 5;
-export const seL4_CapInitThreadASIDPool = 6;
-export const seL4_CapBootInfoFrame = 9;
-export const seL4_CapInitThreadIPCBuffer = 10;
-export const seL4_CapDomain = 11;
-export const seL4_CapInitThreadSC = 14;
+export {
+  seL4_CapNull,
+  seL4_CapInitThreadTCB,
+  seL4_CapInitThreadCNode,
+  seL4_CapInitThreadVSpace,
+  seL4_CapIRQControl,
+  seL4_CapASIDControl,
+  seL4_CapInitThreadASIDPool,
+  seL4_CapBootInfoFrame,
+  seL4_CapInitThreadIPCBuffer,
+  seL4_CapDomain,
+  seL4_CapInitThreadSC,
+} from '../abi/bootinfo.js';
+import { seL4_CapInitThreadCNode, seL4_CapInitThreadTCB, seL4_CapInitThreadVSpace } from '../abi/bootinfo.js';
+export {
+  seL4_AllRights,
+  seL4_ReadWrite,
+  seL4_NoRights,
+  seL4_CanWrite,
+  seL4_CanRead,
+  seL4_CanGrant,
+  seL4_CanGrantReply,
+  seL4_NoWrite,
+  seL4_NoRead,
+  seL4_WordBits,
+} from '../abi/constants.js';
+import { seL4_ObjectType as T, seL4_ReadWrite } from '../abi/constants.js';
 
-/** seL4_ObjectType values (riscv64, MCS). */
-export const seL4_UntypedObject = 0;
-export const seL4_TCBObject = 1;
-export const seL4_EndpointObject = 2;
-export const seL4_NotificationObject = 3;
-export const seL4_CapTableObject = 4;
-export const seL4_SchedContextObject = 5;
-export const seL4_ReplyObject = 6;
-export const seL4_RISCV_Giga_Page = 7;
-export const seL4_RISCV_4K_Page = 8;
-export const seL4_RISCV_Mega_Page = 9;
-export const seL4_RISCV_PageTableObject = 10;
-
-export const seL4_AllRights = 15;
-export const seL4_ReadWrite = 3;
-export const seL4_NoRights = 0;
-export const seL4_CanWrite = 1;
-export const seL4_CanRead = 2;
-export const seL4_CanGrant = 4;
-export const seL4_CanGrantReply = 8;
-export const seL4_NoWrite = 0xe;
-export const seL4_NoRead = 0xd;
-export const seL4_WordBits = 64;
+/** seL4_ObjectType values (riscv64, MCS) under libsel4's names. */
+export const seL4_UntypedObject = T.seL4_UntypedObject;
+export const seL4_TCBObject = T.seL4_TCBObject;
+export const seL4_EndpointObject = T.seL4_EndpointObject;
+export const seL4_NotificationObject = T.seL4_NotificationObject;
+export const seL4_CapTableObject = T.seL4_CapTableObject;
+export const seL4_SchedContextObject = T.seL4_SchedContextObject;
+export const seL4_ReplyObject = T.seL4_ReplyObject;
+export const seL4_RISCV_Giga_Page = T.seL4_RISCV_Giga_Page;
+export const seL4_RISCV_4K_Page = T.seL4_RISCV_4K_Page;
+export const seL4_RISCV_Mega_Page = T.seL4_RISCV_Mega_Page;
+export const seL4_RISCV_PageTableObject = T.seL4_RISCV_PageTableObject;
 
 function objectBits(type: number, sizeBits: number): number {
   switch (type) {
