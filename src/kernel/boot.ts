@@ -53,6 +53,7 @@ import { CNode } from './object/cnode.js';
 import { SchedContext } from './object/schedcontext.js';
 import { REG_A0, REG_NEXT_IP, TCB, TCB_BUFFER, TCB_CTABLE, TCB_VTABLE, ThreadState } from './object/tcb.js';
 import { MIN_REFILLS } from './sched/refill.js';
+import { initSchedulerTime } from './sched/time.js';
 import { seL4_MinSchedContextBits, seL4_TCBBits } from './objecttype.js';
 import { lookupPTSlot, writeTablePTE, writeUserPTE } from './vspace/vspace.js';
 import type { Slot } from './slot.js';
@@ -293,6 +294,8 @@ export function bootKernel(opts: BootOptions = {}): Booted {
       for (const b of untypedBlocks(r.base, end)) addUntyped(b, false);
     }
   }
+  // Domain schedule, the initial thread's domain and the first timer deadline (init_kernel).
+  initSchedulerTime(k);
   const untyped = { start: untypedStart, end: slotPos };
   const empty = { start: slotPos, end: 2 ** config.rootCNodeSizeBits };
 
@@ -305,14 +308,13 @@ export function bootKernel(opts: BootOptions = {}): Booted {
     userImagePaging,
     extraBIPages,
     initThreadCNodeSizeBits: config.rootCNodeSizeBits,
-    initThreadDomain: 0,
+    initThreadDomain: k.curDomain,
     schedcontrol,
     untyped,
     untypedList: list,
     vaddr: biVaddr,
   };
   writeBootInfo(mem, biPaddr, bootInfo);
-  k.deadline = budget;
   return { kernel: k, bootInfo, rootTCB: t, virt };
 }
 

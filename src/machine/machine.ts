@@ -16,7 +16,6 @@ import {
   handleVMFaultEvent,
 } from '../kernel/syscall.js';
 import { UserThread, Program } from '../user/thread.js';
-import { initSchedulerTime } from '../kernel/sched/time.js';
 import { CostModel, defaultCostModel } from './cost.js';
 import type { PhysicalMemory } from './memory.js';
 import { createVirtDeviceModels, VirtDeviceModels } from './virt.js';
@@ -100,8 +99,6 @@ export class Machine {
     };
     if (opts.checkInvariants !== undefined) k.invariantHook = opts.checkInvariants;
     this.hartFactory = hartThreadFactory();
-    // Domain schedule and first timer deadline (seL4's init_kernel).
-    initSchedulerTime(k);
   }
 
   private emitConsole(b: number): void {
