@@ -621,6 +621,30 @@ test('deleting the last cap to a CNode deletes the caps inside it', () => {
   });
 });
 
+test('a large CNode (radix 16, slots created on first use) addresses, revokes and deletes like a small one', () => {
+  root(function* ({ m, vka }) {
+    const cn = yield* vka.allocObject(s.seL4_CapTableObject, 16);
+    const ep = yield* vka.allocObject(s.seL4_EndpointObject);
+    const node = capAt(m, cn).obj as CNode;
+    assert.equal(node.size, 1 << 16);
+    assert.equal([...node.allocatedSlots()].length, 0, 'no slot records before use');
+    // Copy into the last slot, addressed through the big CNode (depth 16).
+    assert.equal(yield* s.seL4_CNode_Copy(cn, 0xffff, 16, CNODE, ep, W, s.seL4_AllRights), E.seL4_NoError);
+    assert.equal(node.slot(0xffff).cap.type, CapType.Endpoint);
+    expectError(yield* invoke(cn, L.CNodeCopy, [0xffff, 16, ep, W, s.seL4_AllRights], [CNODE]), E.seL4_DeleteFirst, [], 'occupied');
+    // Only `depth` bits are resolved: 0x10000 at depth 16 is slot 0; at depth 17 one bit is left over.
+    assert.equal(yield* s.seL4_CNode_Delete(cn, 0x10000, 16), E.seL4_NoError);
+    expectError(yield* invoke(cn, L.CNodeDelete, [0x1ffff, 17]), E.seL4_FailedLookup, [0, 3, 1, 0], 'depth beyond the radix');
+    // Revoking the original deletes the copy in the big CNode.
+    assert.equal(yield* s.seL4_CNode_Revoke(CNODE, ep, W), E.seL4_NoError);
+    assert.equal(node.slot(0xffff).isEmpty, true);
+    assert.equal(yield* s.seL4_CNode_Copy(cn, 7, 16, CNODE, ep, W, s.seL4_AllRights), E.seL4_NoError);
+    assert.equal(yield* del(cn), E.seL4_NoError);
+    assert.equal(node.live, false);
+    assert.equal(rootSlot(m, ep).mdbNext, null, 'the copy inside the deleted CNode left the MDB');
+  });
+});
+
 test('labels outside CNodeRevoke..CNodeRotate are IllegalOperation on a CNode cap', () => {
   root(function* ({ vka }) {
     const d = vka.allocSlot();
