@@ -205,11 +205,13 @@ export function bootKernel(opts: BootOptions = {}): Booted {
   writeUserPTE(k, lookupPTSlot(k, vspacePaddr, biVaddr).paddr, biPaddr, false, VMRights.ReadWrite);
   const extraBIPages = { start: slotPos, end: slotPos };
 
-  // 5. Scheduling control (one per core).
-  const schedcontrol = { start: slotPos, end: slotPos + 1 };
-  const scCtl = new Cap(CapType.SchedControl, null, 0, 0);
-  scCtl.word = 0;
-  provide(k, root, slotPos++, scCtl);
+  // 5. Scheduling control: one cap per core, naming the core.
+  const schedcontrol = { start: slotPos, end: slotPos + k.numCores };
+  for (let core = 0; core < k.numCores; core++) {
+    const scCtl = new Cap(CapType.SchedControl, null, 0, 0);
+    scCtl.word = core;
+    provide(k, root, slotPos++, scCtl);
+  }
 
   // 6. IPC buffer frame.
   const ipcCap = new Cap(CapType.Frame, null, ipcBufPaddr, 12);
@@ -233,17 +235,24 @@ export function bootKernel(opts: BootOptions = {}): Booted {
   k.asids.pools[0] = pool;
   pool.entries[IT_ASID] = vspacePaddr;
 
-  // 9. Idle thread and the initial thread with its scheduling context.
+  // 9. Idle threads (one per core, each with its own SC) and the initial
+  // thread with its scheduling context, on core 0.
   const budget = config.bootThreadTimeSliceUs * 1000;
-  const idle = new TCB(0, seL4_TCBBits, 0);
-  idle.name = 'idle';
-  idle.state = ThreadState.IdleThreadState;
-  const idleSC = new SchedContext(0, seL4_MinSchedContextBits);
-  idleSC.refills.refillNew(MIN_REFILLS, budget, 0, 0);
-  idleSC.tcb = idle;
-  idle.sc = idleSC;
-  k.idleThread = idle;
-  k.idleSC = idleSC;
+  for (const node of k.nodes) {
+    const idle = new TCB(0, seL4_TCBBits, 0);
+    idle.name = k.numCores === 1 ? 'idle' : `idle${node.core}`;
+    idle.state = ThreadState.IdleThreadState;
+    idle.affinity = node.core;
+    const idleSC = new SchedContext(0, seL4_MinSchedContextBits);
+    idleSC.refills.refillNew(MIN_REFILLS, budget, 0, 0);
+    idleSC.core = node.core;
+    idleSC.tcb = idle;
+    idle.sc = idleSC;
+    node.idleThread = idle;
+    node.idleSC = idleSC;
+    node.curThread = idle;
+    node.curSC = idleSC;
+  }
 
   const t = new TCB(tcbPaddr, seL4_TCBBits, 0);
   t.name = opts.rootName ?? 'rootserver';

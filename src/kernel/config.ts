@@ -22,6 +22,11 @@ export interface KernelConfig {
    * seL4's default schedule is one 1 ms slot of domain 0.
    */
   domainSchedule: DomainScheduleEntry[];
+  /**
+   * CONFIG_MAX_NUM_NODES: the number of cores. Each has its own SchedControl
+   * cap; a thread runs on the core of its scheduling context.
+   */
+  numCores: number;
   /** CONFIG_RETYPE_FAN_OUT_LIMIT */
   retypeFanOutLimit: number;
   /** CONFIG_ROOT_CNODE_SIZE_BITS */
@@ -38,6 +43,7 @@ export function defaultKernelConfig(): KernelConfig {
   return {
     numPriorities: 256,
     numDomains: 1,
+    numCores: 1,
     domainSchedule: [{ domain: 0, length: 1_000_000 }],
     retypeFanOutLimit: 256,
     rootCNodeSizeBits: 12,

@@ -17,6 +17,7 @@ import type { Slot } from './slot.js';
 import { cancelAllIPC, cancelIPC } from './ipc/endpoint.js';
 import { cancelAllSignals, unbindMaybeNotification, unbindNotification } from './ipc/notification.js';
 import { replyRemove } from './ipc/reply.js';
+import { remoteTCBStall } from './sched/smp.js';
 import {
   schedContextUnbindAllTCBs,
   schedContextUnbindNtfn,
@@ -101,6 +102,7 @@ export function finaliseCap(k: Kernel, cap: Cap, final: boolean, _exposed: boole
       if (final) {
         const t = cap.obj as TCB;
         if (!t.live) return;
+        remoteTCBStall(k, t);
         unbindNotification(t);
         if (t.sc !== null) schedContextUnbindTCB(k, t.sc, t);
         suspend(k, t);

@@ -102,9 +102,14 @@ function entryIsQuiet(k: Kernel, t: TCB, now: number): boolean {
   return t.fault.type === FaultType.NullFault;
 }
 
-/** The thread about to be switched to can be switched to directly (no queue membership, no YieldTo, valid VSpace). */
+/**
+ * The thread about to be switched to can be switched to directly (no queue
+ * membership, no YieldTo, valid VSpace, and last run on this core, so no
+ * migration is needed).
+ */
 function canSwitchDirectly(k: Kernel, to: TCB): boolean {
   if (to.inReadyQueue || to.inReleaseQueue || to.yieldTo !== null) return false;
+  if (to.affinity !== k.node.core) return false;
   if (to.domain !== k.curDomain) return false;
   const vt: Cap = to.slots[TCB_VTABLE]!.cap;
   if (vt.type !== CapType.PageTable || !vt.isMapped) return false;

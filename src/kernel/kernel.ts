@@ -16,6 +16,7 @@ import type { Slot } from './slot.js';
 import type { SchedContext } from './object/schedcontext.js';
 import { IRQTable } from './irq.js';
 import { ASIDTable } from './vspace/vspace.js';
+import { NodeState, SchedulerAction } from './node.js';
 
 import { seL4_FastMessageRegisters, seL4_MsgMaxExtraCaps, seL4_MsgMaxLength } from '../abi/constants.js';
 export {
@@ -36,12 +37,7 @@ export const MSG_MAX_LENGTH = seL4_MsgMaxLength;
 /** seL4_MsgMaxExtraCaps */
 export const MSG_MAX_EXTRA_CAPS = seL4_MsgMaxExtraCaps;
 
-/** seL4's scheduler action: resume the current thread, choose a new one, or switch to a given one. */
-export enum SchedulerAction {
-  ResumeCurrentThread = 0,
-  ChooseNewThread = 1,
-  SwitchToThread = 2,
-}
+export { SchedulerAction } from './node.js';
 
 /** A listener told about kernel events (traces, statistics, the web view). */
 export interface KernelObserver {
@@ -63,32 +59,127 @@ export class Kernel {
   curBuffer = -1;
 
   // ---- scheduler state (ks*) ----
-  curThread!: TCB;
-  idleThread!: TCB;
-  schedulerAction: SchedulerAction = SchedulerAction.ResumeCurrentThread;
-  schedulerTarget: TCB | null = null;
+  /** Per-core state (ksSMP); one entry per core, CONFIG_MAX_NUM_NODES of them. */
+  readonly nodes: NodeState[];
+  /** The core executing the current kernel entry (getCurrentCPUIndex()). */
+  node: NodeState;
+  /** Cores that must take a reschedule IPI when this kernel entry ends (ipiReschedulePending). */
+  ipiPending = 0;
+  /**
+   * Delivers the pending reschedule IPIs (the Machine installs one that also
+   * keeps each core's clock); by default the other cores handle them at the
+   * sender's time.
+   */
+  ipiHandler: ((k: Kernel) => void) | null = null;
+  /**
+   * The clock of core c when another core's kernel entry reaches it (an IPI
+   * or a stall): the machine advances the core's clock to at least `atLeast`
+   * (plus the cost of a kernel entry when `entry` is set) and returns it.
+   * Without a machine the other core takes it at `atLeast`.
+   */
+  coreClock: ((c: number, atLeast: number, entry: boolean) => number) | null = null;
+  /** ksCurDomain */
   curDomain = 0;
-  curSC: SchedContext | null = null;
-  /** The idle thread's scheduling context (ksIdleSC). */
-  idleSC: SchedContext | null = null;
-  /** Ready queues, one per (domain, priority): heads, tails and a bitmap of non-empty ones. */
-  readyHead: (TCB | null)[];
-  readyTail: (TCB | null)[];
-  readonly readyBitmap: Uint32Array;
-  /** Release queue (MCS): threads waiting for their next refill, ordered by release time. */
-  releaseHead: TCB | null = null;
-  /** Current time (ns) as last read from the timer (ksCurTime). */
-  curTime = 0;
-  /** Time consumed by the current scheduling context not yet charged (ksConsumed). */
-  consumed = 0;
-  /** The timer must be reprogrammed on kernel exit (ksReprogram). */
-  reprogram = false;
-  /** Timer deadline the kernel asked for (absolute ns). */
-  deadline = Infinity;
   /** Domain scheduler: remaining time in the current domain (ksDomainTime), schedule and index. */
   domainTime = Infinity;
   domainSchedule: { domain: number; length: number }[] = [];
   domainScheduleIdx = 0;
+
+  // The executing core's NodeState under seL4's names (NODE_STATE(x)).
+  get curThread(): TCB {
+    return this.node.curThread;
+  }
+  set curThread(t: TCB) {
+    this.node.curThread = t;
+  }
+  get idleThread(): TCB {
+    return this.node.idleThread;
+  }
+  set idleThread(t: TCB) {
+    this.node.idleThread = t;
+  }
+  get schedulerAction(): SchedulerAction {
+    return this.node.schedulerAction;
+  }
+  set schedulerAction(a: SchedulerAction) {
+    this.node.schedulerAction = a;
+  }
+  get schedulerTarget(): TCB | null {
+    return this.node.schedulerTarget;
+  }
+  set schedulerTarget(t: TCB | null) {
+    this.node.schedulerTarget = t;
+  }
+  get curSC(): SchedContext | null {
+    return this.node.curSC;
+  }
+  set curSC(sc: SchedContext | null) {
+    this.node.curSC = sc;
+  }
+  get idleSC(): SchedContext | null {
+    return this.node.idleSC;
+  }
+  set idleSC(sc: SchedContext | null) {
+    this.node.idleSC = sc;
+  }
+  get curTime(): number {
+    return this.node.curTime;
+  }
+  set curTime(t: number) {
+    this.node.curTime = t;
+  }
+  get consumed(): number {
+    return this.node.consumed;
+  }
+  set consumed(t: number) {
+    this.node.consumed = t;
+  }
+  get reprogram(): boolean {
+    return this.node.reprogram;
+  }
+  set reprogram(r: boolean) {
+    this.node.reprogram = r;
+  }
+  get deadline(): number {
+    return this.node.deadline;
+  }
+  set deadline(t: number) {
+    this.node.deadline = t;
+  }
+  get sliceEndHint(): string | null {
+    return this.node.sliceEndHint;
+  }
+  set sliceEndHint(h: string | null) {
+    this.node.sliceEndHint = h;
+  }
+  /** The executing core's ready queues and release queue. */
+  get readyHead(): (TCB | null)[] {
+    return this.node.readyHead;
+  }
+  get readyTail(): (TCB | null)[] {
+    return this.node.readyTail;
+  }
+  get readyBitmap(): Uint32Array {
+    return this.node.readyBitmap;
+  }
+  get releaseHead(): TCB | null {
+    return this.node.releaseHead;
+  }
+
+  /** The number of cores (CONFIG_MAX_NUM_NODES). */
+  get numCores(): number {
+    return this.nodes.length;
+  }
+
+  /** The time at which core c takes an event sent at `atLeast` (see coreClock). */
+  clockOf(c: number, atLeast: number, entry: boolean): number {
+    return this.coreClock === null ? atLeast : this.coreClock(c, atLeast, entry);
+  }
+
+  /** Make core c the one executing kernel code (the big kernel lock changes hands). */
+  enterCore(c: number): void {
+    this.node = this.nodes[c]!;
+  }
 
   // ---- registries (for invariants, traces and the web view) ----
   readonly tcbs = new Set<TCB>();
@@ -108,18 +199,17 @@ export class Kernel {
   halted = false;
 
   observer: KernelObserver | null = null;
-  /** Why the current thread's timeslice ends in this kernel entry (for traces; cleared at entry). */
-  sliceEndHint: string | null = null;
   /** Called after every kernel entry when config.checkInvariants is set. */
   invariantHook: ((k: Kernel) => void) | null = null;
 
   constructor(mem: PhysicalMemory, config: KernelConfig = defaultKernelConfig()) {
     this.mem = mem;
     this.config = config;
-    const nq = config.numDomains * config.numPriorities;
-    this.readyHead = new Array<TCB | null>(nq).fill(null);
-    this.readyTail = new Array<TCB | null>(nq).fill(null);
-    this.readyBitmap = new Uint32Array(config.numDomains * Math.ceil(config.numPriorities / 32));
+    const n = config.numCores;
+    if (!Number.isInteger(n) || n < 1 || n > 32) throw new Error(`config: numCores must be 1..32, got ${n}`);
+    this.nodes = [];
+    for (let c = 0; c < n; c++) this.nodes.push(new NodeState(c, config.numDomains, config.numPriorities));
+    this.node = this.nodes[0]!;
   }
 
   // ---------------------------------------------------------------- errors
@@ -234,7 +324,10 @@ export class Kernel {
     return bufPaddr >= 0 ? this.readWordHi(bufPaddr + IPCBUF_MSG + 8 * i) : 0;
   }
 
+  /** Report an event to the observer, tagged with the core it happened on. */
   emit(kind: string, detail: Record<string, unknown>): void {
-    if (this.observer !== null) this.observer.onEvent(kind, detail);
+    if (this.observer === null) return;
+    detail.core = this.node.core;
+    this.observer.onEvent(kind, detail);
   }
 }

@@ -27,6 +27,7 @@ import {
 } from './sched/schedcontext.js';
 import { checkBudget, commitTime } from './sched/time.js';
 import { setDomain } from './tcbinvocation.js';
+import { migrateTCB, remoteTCBStall } from './sched/smp.js';
 
 /** seL4_SchedContext_Sporadic */
 export const SCHED_CONTEXT_SPORADIC = 1;
@@ -81,6 +82,10 @@ function invokeConfigureFlags(
   sc.refills.sporadic = sc.sporadic;
   const t = sc.tcb;
   if (t !== null) {
+    // A thread another core is running stops there first: that core charges
+    // what the SC consumed so far (seL4 charges it remotely and reschedules
+    // the core; the stall does both).
+    remoteTCBStall(k, t);
     // Do not change the parameters of a thread while it is in a sorted queue.
     tcbReleaseRemove(k, t);
     tcbSchedDequeue(k, t);
@@ -99,10 +104,13 @@ function invokeConfigureFlags(
   } else {
     sc.refills.refillNew(maxRefills, budget, period, k.curTime);
   }
+  // The SC now belongs to the SchedControl's core, and so does its thread.
   sc.core = core;
+  if (t !== null) migrateTCB(k, t, core);
   sc.configured = true;
   if (t !== null) {
     schedContextResume(k, sc);
+    // On another core possibleSwitchTo only queues the thread (SCHED_ENQUEUE).
     if (isRunnable(t) && t !== k.curThread) possibleSwitchTo(k, t);
     if (t === k.curThread) rescheduleRequired(k);
   }
@@ -134,6 +142,8 @@ export function schedContextCompleteYieldTo(k: Kernel, yielder: TCB): void {
 /** seL4's decodeSchedContextInvocation. */
 export function decodeSchedContextInvocation(k: Kernel, label: number, _length: number, cap: Cap, _call: boolean): SeL4Error {
   const sc = cap.obj as SchedContext;
+  // seL4's maybeStallSC: the SC's thread must not be running on another core.
+  if (sc.tcb !== null) remoteTCBStall(k, sc.tcb);
   switch (label) {
     case InvocationLabel.SchedContextConsumed:
       setThreadState(k, k.curThread, ThreadState.Restart);
@@ -229,7 +239,8 @@ function invokeYieldTo(k: Kernel, sc: SchedContext, t: TCB): void {
   schedContextResume(k, sc);
   let returnNow = true;
   if (isSchedulable(t)) {
-    if (t.priority < cur.priority) {
+    // A thread of another core is only queued there; the caller returns now.
+    if (sc.core !== k.node.core || t.priority < cur.priority) {
       tcbSchedDequeue(k, t);
       tcbSchedEnqueue(k, t);
     } else {

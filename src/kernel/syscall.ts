@@ -24,7 +24,7 @@ import { decodeDomainInvocation, decodeSchedContextInvocation, decodeSchedContro
 import { decodeUntypedInvocation } from './untyped.js';
 import { decodeArchInvocation } from './vspace/invocation.js';
 import { chargeBudget, checkBudget, checkBudgetRestart, updateTimestamp } from './sched/time.js';
-import { schedule, setThreadState } from './sched/thread.js';
+import { rescheduleRequired, schedule, setThreadState } from './sched/thread.js';
 import { schedContextCompleteYieldTo } from './schedinvocation.js';
 import { handleDebugSyscall } from './debug.js';
 import { fastpathSyscall } from './fastpath.js';
@@ -230,10 +230,46 @@ function activateThread(k: Kernel): void {
   }
 }
 
+/** Set while other cores take the reschedule IPIs of a kernel entry. */
+let deliveringIPIs = false;
+
 function kernelExit(k: Kernel): void {
   schedule(k);
   activateThread(k);
+  if (k.ipiPending !== 0 && !deliveringIPIs) deliverIPIs(k);
   if (k.invariantHook !== null) k.invariantHook(k);
+}
+
+/**
+ * The reschedule IPIs sent during a kernel entry (seL4's doMaskReschedule):
+ * once the entry has released the kernel, each target core takes its IPI,
+ * in core order, as a kernel entry of its own at its clock (never before
+ * the time the IPI was sent). IPIs sent while handling these are taken in
+ * the same loop. The entering core is the executing one again afterwards.
+ */
+function deliverIPIs(k: Kernel): void {
+  const self = k.node;
+  const sentAt = self.curTime;
+  deliveringIPIs = true;
+  try {
+    while (k.ipiPending !== 0) {
+      const c = 31 - Math.clz32(k.ipiPending & -k.ipiPending);
+      k.ipiPending &= ~(1 << c);
+      k.enterCore(c);
+      handleRescheduleIPI(k, k.clockOf(c, sentAt, true));
+    }
+  } finally {
+    deliveringIPIs = false;
+    k.node = self;
+  }
+}
+
+/** A reschedule IPI taken by the executing core: charge the time, then choose a thread. */
+function handleRescheduleIPI(k: Kernel, now: number): void {
+  updateTimestamp(k, now);
+  checkBudget(k);
+  rescheduleRequired(k);
+  kernelExit(k);
 }
 
 /**

@@ -34,6 +34,7 @@ import { tcbEPReorder, tcbSchedDequeue, tcbSchedEnqueue } from './sched/queues.j
 import { isSchedulable, rescheduleRequired, setThreadState } from './sched/thread.js';
 import { restart, suspend } from './sched/lifecycle.js';
 import { schedContextBindTCB, schedContextUnbindTCB } from './sched/schedcontext.js';
+import { remoteTCBStall } from './sched/smp.js';
 import { isValidVTableRoot } from './vspace/vspace.js';
 
 /** seL4_IPCBufferSizeBits */
@@ -116,6 +117,7 @@ export function setPriority(k: Kernel, t: TCB, prio: number): void {
 }
 
 export function setDomain(k: Kernel, t: TCB, dom: number): void {
+  remoteTCBStall(k, t);
   tcbSchedDequeue(k, t);
   t.domain = dom;
   if (isSchedulable(t)) tcbSchedEnqueue(k, t);
@@ -133,6 +135,8 @@ function installTCBCap(k: Kernel, target: TCB, tSlot: Slot | null, tCap: Cap, in
 
 export function decodeTCBInvocation(k: Kernel, label: number, length: number, cap: Cap, slot: Slot, call: boolean): SeL4Error {
   const target = cap.obj as TCB;
+  // Another core must not be running the thread while it is changed (or read).
+  remoteTCBStall(k, target);
   switch (label) {
     case InvocationLabel.TCBReadRegisters:
       return decodeReadRegisters(k, target, length, call);

@@ -123,6 +123,8 @@ export class TCB extends KernelObject {
   priority: number;
   mcp: number;
   domain: number;
+  /** tcbAffinity: the core the thread runs and is queued on (its SC's core, see migrateTCB). */
+  affinity: number;
   sc: SchedContext | null;
   yieldTo: SchedContext | null;
   boundNotification: Notification | null;
@@ -166,6 +168,7 @@ export class TCB extends KernelObject {
     this.priority = 0;
     this.mcp = 0;
     this.domain = domain;
+    this.affinity = 0;
     this.sc = null;
     this.yieldTo = null;
     this.boundNotification = null;

@@ -10,6 +10,7 @@ import { tcbReleaseRemove, tcbSchedDequeue, tcbSchedEnqueue } from './queues.js'
 import { isSchedulable, rescheduleRequired } from './thread.js';
 import { postpone } from './time.js';
 import { ticksToUs } from './refill.js';
+import { migrateTCB, remoteTCBStall } from './smp.js';
 
 /** If the SC's thread can run but its head refill is not ready or too small, postpone it. */
 export function schedContextResume(k: Kernel, sc: SchedContext | null): void {
@@ -20,6 +21,7 @@ export function schedContextResume(k: Kernel, sc: SchedContext | null): void {
 export function schedContextBindTCB(k: Kernel, sc: SchedContext, t: TCB): void {
   t.sc = sc;
   sc.tcb = t;
+  migrateTCB(k, t, sc.core);
   if (sc.refills.isSporadic() && sc !== k.curSC) sc.refills.refillUnblockCheck(k.curTime);
   schedContextResume(k, sc);
   if (isSchedulable(t)) {
@@ -39,6 +41,7 @@ export function schedContextUnbindTCB(k: Kernel, sc: SchedContext, t: TCB): void
 export function schedContextDonate(k: Kernel, sc: SchedContext, to: TCB): void {
   const from = sc.tcb;
   if (from !== null) {
+    remoteTCBStall(k, from);
     tcbSchedDequeue(k, from);
     tcbReleaseRemove(k, from);
     from.sc = null;
@@ -48,6 +51,7 @@ export function schedContextDonate(k: Kernel, sc: SchedContext, to: TCB): void {
   }
   sc.tcb = to;
   to.sc = sc;
+  migrateTCB(k, to, sc.core);
   if (k.observer !== null) k.emit('donate', { sc: sc.paddr, from: from?.name ?? null, to: to.name });
 }
 
@@ -64,7 +68,10 @@ export function schedContextUnbindNtfn(sc: SchedContext): void {
 }
 
 export function schedContextUnbindAllTCBs(k: Kernel, sc: SchedContext): void {
-  if (sc.tcb !== null) schedContextUnbindTCB(k, sc, sc.tcb);
+  if (sc.tcb !== null) {
+    remoteTCBStall(k, sc.tcb);
+    schedContextUnbindTCB(k, sc, sc.tcb);
+  }
 }
 
 /**

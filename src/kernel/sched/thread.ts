@@ -57,9 +57,14 @@ export function rescheduleRequired(k: Kernel): void {
   k.schedulerTarget = null;
 }
 
+/**
+ * seL4's possibleSwitchTo: a thread that became runnable is switched to now
+ * if the scheduler decides so; a thread of another domain, or of another
+ * core, is only queued (on another core with a reschedule IPI if it should run).
+ */
 export function possibleSwitchTo(k: Kernel, target: TCB): void {
   if (target.sc === null || target.inReleaseQueue) return;
-  if (k.curDomain !== target.domain) {
+  if (target.affinity !== k.node.core || k.curDomain !== target.domain) {
     tcbSchedEnqueue(k, target);
   } else if (k.schedulerAction !== SchedulerAction.ResumeCurrentThread) {
     rescheduleRequired(k);

@@ -199,6 +199,9 @@ export function initSchedulerTime(k: Kernel): void {
   const sched = cfg.domainSchedule;
   if (!Number.isInteger(cfg.numDomains) || cfg.numDomains < 1) throw new Error('config: numDomains must be >= 1');
   if (sched.length === 0) throw new Error('config: the domain schedule must not be empty');
+  if (cfg.numDomains > 1 && k.numCores > 1) {
+    throw new Error('config: domain scheduling with more than one core is not supported by sel4ts');
+  }
   for (const e of sched) {
     if (!Number.isInteger(e.domain) || e.domain < 0 || e.domain >= cfg.numDomains) {
       throw new Error(`config: domain schedule entry for domain ${e.domain} is not below numDomains ${cfg.numDomains}`);
@@ -213,7 +216,13 @@ export function initSchedulerTime(k: Kernel): void {
   k.domainTime = sched[0]!.length;
   const t = k.curThread;
   if (t !== k.idleThread && !t.inReadyQueue) t.domain = k.curDomain;
-  setNextInterrupt(k);
-  k.reprogram = false;
+  // Every core's first deadline (the other cores start idle).
+  const boot = k.node;
+  for (const n of k.nodes) {
+    k.node = n;
+    setNextInterrupt(k);
+    k.reprogram = false;
+  }
+  k.node = boot;
 }
 
