@@ -13,6 +13,8 @@ export interface CliOptions {
   input: string | null;
   /** Do not print the per-PD summary. */
   quiet: boolean;
+  /** Cores of the simulated machine (run, check, demo). */
+  cores: number;
   /** Arguments after the command that it does not parse itself (bench, fuzz). */
   rest: string[];
 }
@@ -34,6 +36,7 @@ options (run, demo):
   --invariants          check the kernel invariants after every kernel entry (slow)
   --input <text>        type this text into the UART (qemu virt UART0) at start; \\n is a newline
   --quiet               do not print the per-PD summary
+  --cores <n>           simulate n cores (1..32, default 1); a PD runs on its cpu="..." (run, check, demo)
 `;
 
 function unescape(s: string): string {
@@ -41,7 +44,7 @@ function unescape(s: string): string {
 }
 
 export function parseArgs(argv: readonly string[]): CliOptions {
-  const o: CliOptions = { command: 'demo', file: null, timeMs: null, trace: null, invariants: false, input: null, quiet: false, rest: [] };
+  const o: CliOptions = { command: 'demo', file: null, timeMs: null, trace: null, invariants: false, input: null, quiet: false, cores: 1, rest: [] };
   const args = [...argv];
   const first = args[0];
   if (first === undefined) return o;
@@ -78,6 +81,13 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--input':
         o.input = unescape(value());
         break;
+      case '--cores': {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 32) throw new UsageError(`--cores wants a whole number from 1 to 32, not '${v}'`);
+        o.cores = n;
+        break;
+      }
       case '--quiet':
       case '-q':
         o.quiet = true;

@@ -56,7 +56,7 @@ function describeError(e: unknown): string | null {
 function check(o: CliOptions, io: Io): number {
   const file = o.file!;
   try {
-    const sys = checkSystemFile(file);
+    const sys = checkSystemFile(file, undefined, new Set(), o.cores);
     const unsupported = unsupportedFeature(sys);
     if (unsupported !== null) {
       io.err(`${unsupported}\n`);
@@ -105,6 +105,7 @@ async function run(o: CliOptions, file: string, io: Io): Promise<number> {
       file,
       onConsole,
       invariants: o.invariants,
+      cores: o.cores,
       ...(o.input !== null ? { input: o.input } : {}),
       ...(o.trace !== null ? { trace: { title: file } } : {}),
     });
@@ -117,7 +118,7 @@ async function run(o: CliOptions, file: string, io: Io): Promise<number> {
   const s = sys.system;
   io.out(
     `sel4ts: ${file}: ${plural(s.protectionDomains.length, 'protection domain')}, ${plural(s.channels.length, 'channel')}, ` +
-      `${plural(s.memoryRegions.length, 'memory region')}${o.invariants ? ' (invariants checked)' : ''}\n`,
+      `${plural(s.memoryRegions.length, 'memory region')}${o.cores > 1 ? `, ${o.cores} cores` : ''}${o.invariants ? ' (invariants checked)' : ''}\n`,
   );
   const limitNs = (o.timeMs ?? DEFAULT_LIMIT_MS) * 1e6;
   const m = sys.machine;

@@ -236,7 +236,8 @@ let deliveringIPIs = false;
 function kernelExit(k: Kernel): void {
   schedule(k);
   activateThread(k);
-  if (k.ipiPending !== 0 && !deliveringIPIs) deliverIPIs(k);
+  if (deliveringIPIs) return; // the entry that sent the IPIs checks the invariants once all are taken
+  if (k.ipiPending !== 0) deliverIPIs(k);
   if (k.invariantHook !== null) k.invariantHook(k);
 }
 

@@ -21,6 +21,12 @@ export interface CostModel {
   kernelNsPerInterrupt: number;
   /** Time per instruction executed by the emulated hart. */
   hartNsPerInstruction: number;
+  /**
+   * With several cores: how far one core's user code may run past the next
+   * event of another core before the simulator switches cores (the bound on
+   * the skew between core clocks).
+   */
+  smpQuantumNs: number;
 }
 
 export function defaultCostModel(): CostModel {
@@ -29,5 +35,6 @@ export function defaultCostModel(): CostModel {
     kernelNsPerSyscall: 400,
     kernelNsPerInterrupt: 300,
     hartNsPerInstruction: 1,
+    smpQuantumNs: 2000,
   };
 }

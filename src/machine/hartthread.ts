@@ -167,8 +167,9 @@ export class HartThread implements ThreadContext {
     let done = 0;
     while (done < MAX_PER_RESUME) {
       let budget = MAX_SLICE;
-      if (k.deadline !== Infinity && nsPer > 0) {
-        const left = Math.ceil((k.deadline - m.now) / nsPer);
+      const end = m.sliceEnd();
+      if (end !== Infinity && nsPer > 0) {
+        const left = Math.ceil((end - m.now) / nsPer);
         budget = Math.max(1, Math.min(MAX_SLICE, left));
       }
       const before = h.instret;
@@ -179,6 +180,7 @@ export class HartThread implements ThreadContext {
       // Time passes first: an interrupt due now is taken before the trapping instruction.
       m.userTime(executed * nsPer);
       if (!this.stillRunning(k)) return true;
+      if (kind === TrapKind.None && m.yieldRequested()) return true;
       if (kind !== TrapKind.None) {
         this.trap(kind);
         if (!this.stillRunning(k)) return true;

@@ -1,9 +1,19 @@
 /**
- * The simulated machine: one RISC-V hart's worth of execution over the
- * kernel, devices and physical memory. It runs the current thread's user code
- * (a TypeScript program, or later the emulated hart), advances simulated time
- * by the cost model, and enters the kernel on system calls, faults, timer and
+ * The simulated machine: one or more RISC-V cores over the kernel, devices
+ * and physical memory. It runs each core's current thread's user code (a
+ * TypeScript program or the emulated hart), advances simulated time by the
+ * cost model, and enters the kernel on system calls, faults, timer and
  * device interrupts, exactly where hardware would trap.
+ *
+ * Several cores (KernelConfig.numCores) are interleaved deterministically
+ * as a discrete-event simulation: every core has its own clock, and the
+ * core whose next event is earliest runs next (ties go to the lower core):
+ * a core with a thread to run steps its user code for at most one quantum
+ * (cost.smpQuantumNs) past the next event of any other core; an idle core's
+ * next event is its timer deadline. Kernel entries are atomic (seL4's big
+ * kernel lock); the IPIs one core sends are taken by their targets when the
+ * entry ends, at the target's clock but never before the sender's.
+ * Device interrupts go to core 0.
  */
 import { Booted, BootOptions, bootKernel } from '../kernel/boot.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -62,11 +72,14 @@ export class Machine {
   readonly mem: PhysicalMemory;
   readonly devices: VirtDeviceModels;
   readonly cost: CostModel;
-  /** Simulated time in ns. */
-  now = 0;
+  /** Each core's clock (ns of simulated time). */
+  readonly clocks: Float64Array;
+  /** Each core's time spent in its idle thread. */
+  readonly idleTimes: Float64Array;
+  /** The core whose code runs now. */
+  private active = 0;
   /** Incremented whenever the kernel changes page tables (sfence.vma). */
   tlbGeneration = 0;
-  idleTime = 0;
   /** Time limit of the run in progress (see yieldRequested). */
   private stopAt = Infinity;
   console = '';
@@ -81,6 +94,8 @@ export class Machine {
     this.kernel = this.booted.kernel;
     this.mem = this.kernel.mem;
     this.cost = { ...defaultCostModel(), ...(opts.cost ?? {}) };
+    this.clocks = new Float64Array(this.kernel.numCores);
+    this.idleTimes = new Float64Array(this.kernel.numCores);
     this.onConsole = opts.onConsole ?? null;
     const out = (b: number) => this.emitConsole(b);
     this.devices = createVirtDeviceModels(this.booted.virt, { onTransmit: out });
@@ -98,6 +113,7 @@ export class Machine {
       this.tlbGeneration++;
     };
     if (opts.checkInvariants !== undefined) k.invariantHook = opts.checkInvariants;
+    k.coreClock = (c, atLeast, entry) => this.reachCore(c, atLeast, entry);
     this.hartFactory = hartThreadFactory();
   }
 
@@ -127,6 +143,63 @@ export class Machine {
 
   // ---------------------------------------------------------------- time
 
+  /** The running core's clock: simulated time in ns. */
+  get now(): number {
+    return this.clocks[this.active]!;
+  }
+  set now(t: number) {
+    this.clocks[this.active] = t;
+  }
+
+  /** Time all cores spent idle. */
+  get idleTime(): number {
+    let s = 0;
+    for (let c = 0; c < this.idleTimes.length; c++) s += this.idleTimes[c]!;
+    return s;
+  }
+
+  /** The number of cores. */
+  get numCores(): number {
+    return this.clocks.length;
+  }
+
+  /** The core whose code runs now (the executing core of the kernel too). */
+  get activeCore(): number {
+    return this.active;
+  }
+
+  private setActive(c: number): void {
+    this.active = c;
+    this.kernel.enterCore(c);
+  }
+
+  /** Move core c's clock forward to t (never back); time an idle core waits is idle time. */
+  private advanceCore(c: number, t: number): void {
+    const gap = t - this.clocks[c]!;
+    if (gap <= 0) return;
+    const n = this.kernel.nodes[c]!;
+    if (n.curThread === n.idleThread) this.idleTimes[c] = this.idleTimes[c]! + gap;
+    n.curThread.cpuTime += gap;
+    this.clocks[c] = t;
+  }
+
+  /**
+   * Kernel.coreClock: another core's kernel entry reaches core c (a stall
+   * or an IPI) at `atLeast`; the core's clock moves up to it, plus the cost
+   * of the interrupt entry when it takes one. Returns the core's time.
+   */
+  private reachCore(c: number, atLeast: number, entry: boolean): number {
+    this.advanceCore(c, atLeast);
+    if (entry) {
+      this.clocks[c] = this.clocks[c]! + this.cost.kernelNsPerInterrupt;
+      const n = this.kernel.nodes[c]!;
+      n.curThread.cpuTime += this.cost.kernelNsPerInterrupt;
+    }
+    // Core c may have work now: the running core's step ends within a quantum of it.
+    this.stopAt = Math.min(this.stopAt, this.clocks[c]! + this.cost.smpQuantumNs);
+    return this.clocks[c]!;
+  }
+
   /**
    * Charge ns of user time to the current thread, then take the timer
    * interrupt if the kernel's deadline has passed (or a pending device
@@ -137,7 +210,7 @@ export class Machine {
     this.now += ns;
     k.curThread.cpuTime += ns;
     if (this.now >= k.deadline) this.interrupt(-1);
-    else if (this.devices.plic.hasPending()) this.deviceInterrupt();
+    else if (this.active === 0 && this.devices.plic.hasPending()) this.deviceInterrupt();
   }
 
   /** Kernel entry and exit time, charged to the thread that entered the kernel. */
@@ -154,7 +227,7 @@ export class Machine {
 
   private deviceInterrupt(): boolean {
     const plic = this.devices.plic;
-    if (!plic.hasPending()) return false;
+    if (this.active !== 0 || !plic.hasPending()) return false;
     const irq = plic.claim();
     if (irq === 0) return false;
     this.interrupt(irq);
@@ -162,17 +235,33 @@ export class Machine {
   }
 
   /**
-   * Whether nothing can ever run again without outside input: the idle
-   * thread runs, no thread waits for a refill, and no thread is ready in any
-   * domain (with several domains a ready thread waits for its slot). The
-   * idle thread's own timer tick (its SC's budget) changes nothing then.
+   * Whether core c can do nothing without outside input: it runs its idle
+   * thread, no thread waits for a refill there, and no thread is ready on it
+   * in any domain (with several domains a ready thread waits for its slot);
+   * core 0 also has no device interrupt pending. The idle thread's own timer
+   * tick (its SC's budget) changes nothing then, and another core that makes
+   * a thread ready here sends a reschedule IPI.
    */
-  private quiescent(): boolean {
-    const k = this.kernel;
-    if (k.curThread !== k.idleThread || k.releaseHead !== null) return false;
-    const bm = k.readyBitmap;
+  private coreQuiescent(c: number): boolean {
+    const n = this.kernel.nodes[c]!;
+    if (n.curThread !== n.idleThread || n.releaseHead !== null) return false;
+    const bm = n.readyBitmap;
     for (let i = 0; i < bm.length; i++) if (bm[i] !== 0) return false;
-    return !this.devices.plic.hasPending();
+    return c !== 0 || !this.devices.plic.hasPending();
+  }
+
+  /**
+   * The time of core c's next event: now for a core with a thread to run (or
+   * a device interrupt to take), the timer deadline for an idle core, never
+   * for a quiescent one.
+   */
+  private nextEvent(c: number): number {
+    const n = this.kernel.nodes[c]!;
+    const now = this.clocks[c]!;
+    if (n.curThread !== n.idleThread) return now;
+    if (c === 0 && this.devices.plic.hasPending()) return now;
+    if (this.coreQuiescent(c)) return Infinity;
+    return Math.max(now, n.deadline);
   }
 
   // ------------------------------------------------------- kernel entries
@@ -257,7 +346,6 @@ export class Machine {
   /** Run until quiescent (every thread blocked, no timer pending), a time limit, or a step limit. */
   run(opts: RunOptions = {}): RunResult {
     const until = opts.untilNs ?? Infinity;
-    this.stopAt = until;
     try {
       return this.runLoop(until, opts.maxSteps ?? Infinity);
     } finally {
@@ -267,32 +355,52 @@ export class Machine {
 
   /**
    * Whether user code that keeps the CPU (a thread that is never preempted)
-   * should hand control back to the run loop now: its time limit is reached.
+   * should hand control back to the run loop now: its time limit, or the
+   * end of its quantum while other cores wait, is reached.
    */
   yieldRequested(): boolean {
     return this.now >= this.stopAt;
   }
 
+  /** Where the running core's current user step must end: its timer deadline or its quantum. */
+  sliceEnd(): number {
+    return Math.min(this.kernel.deadline, this.stopAt);
+  }
+
   private runLoop(until: number, maxSteps: number): RunResult {
     const k = this.kernel;
+    const cores = this.clocks.length;
+    const quantum = this.cost.smpQuantumNs;
     let steps = 0;
     for (;;) {
-      if (k.halted) return { reason: 'halted', now: this.now, steps };
-      if (this.now >= until) return { reason: 'time', now: this.now, steps };
-      if (steps >= maxSteps) return { reason: 'steps', now: this.now, steps };
+      if (k.halted) return this.result('halted', steps);
+      if (steps >= maxSteps) return this.result('steps', steps);
+      // The core with the earliest next event runs (ties: the lower core).
+      let c = 0;
+      let first = this.nextEvent(0);
+      let second = Infinity;
+      for (let i = 1; i < cores; i++) {
+        const e = this.nextEvent(i);
+        if (e < first) {
+          second = first;
+          first = e;
+          c = i;
+        } else if (e < second) second = e;
+      }
+      if (first === Infinity) return this.result('quiescent', steps);
+      if (first >= until) {
+        for (let i = 0; i < cores; i++) this.advanceCore(i, until);
+        return this.result('time', steps);
+      }
       steps++;
+      this.setActive(c);
+      this.stopAt = second === Infinity ? until : Math.min(until, second + quantum);
       if (this.deviceInterrupt()) continue;
       const t = k.curThread;
       if (t === k.idleThread) {
         // Idle: time passes until the kernel's next deadline (a release, the
         // end of a domain slot, or the idle SC's tick), then its interrupt.
-        if (this.quiescent()) return { reason: 'quiescent', now: this.now, steps };
-        const next = Math.min(k.deadline, until);
-        if (next > this.now) {
-          this.idleTime += next - this.now;
-          t.cpuTime += next - this.now;
-          this.now = next;
-        }
+        this.advanceCore(c, first);
         if (this.now >= k.deadline) this.interrupt(-1);
         continue;
       }
@@ -313,6 +421,14 @@ export class Machine {
         }
       }
     }
+  }
+
+  /** The result of a run; the machine's time is then the latest core clock. */
+  private result(reason: RunResult['reason'], steps: number): RunResult {
+    let latest = 0;
+    for (let i = 1; i < this.clocks.length; i++) if (this.clocks[i]! > this.clocks[latest]!) latest = i;
+    this.setActive(latest);
+    return { reason, now: this.now, steps };
   }
 
   /** Threads known to the kernel, for summaries. */

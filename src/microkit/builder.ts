@@ -320,7 +320,8 @@ class Builder {
     };
     check(yield* seL4_RISCV_ASIDPool_Assign(seL4_CapInitThreadASIDPool, o.vspace), `ASIDPool_Assign for ${who}`);
     check(
-      yield* seL4_SchedControl_ConfigureFlags(this.bi.schedcontrol.start, o.sc, pd.budget, pd.period, 0, SC_BADGE_BASE + index, 0),
+      // The PD runs on its cpu: the SchedControl cap of that core configures its SC.
+      yield* seL4_SchedControl_ConfigureFlags(this.bi.schedcontrol.start + pd.cpu, o.sc, pd.budget, pd.period, 0, SC_BADGE_BASE + index, 0),
       `SchedControl_ConfigureFlags for ${who} (budget ${pd.budget} us, period ${pd.period} us)`,
     );
 

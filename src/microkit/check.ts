@@ -44,8 +44,13 @@ export function unsupportedFeature(sys: SystemDescription): string | null {
  * program_image strings whose programs are given directly (no file needed).
  * @throws SdfError (file:line:col) for any invalid description
  */
-export function checkSystemFile(file: string, xml?: string, provided: ReadonlySet<string> = new Set()): SystemDescription {
+export function checkSystemFile(
+  file: string,
+  xml?: string,
+  provided: ReadonlySet<string> = new Set(),
+  numCores = 1,
+): SystemDescription {
   const text = xml ?? readFileSync(file, 'utf8');
   const dir = dirname(resolve(file));
-  return parseSystem(text, file, { searchPaths: [dir], plugin: programImagePlugin(dir, provided) });
+  return parseSystem(text, file, { searchPaths: [dir], plugin: programImagePlugin(dir, provided), numCores });
 }

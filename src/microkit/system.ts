@@ -35,6 +35,8 @@ export interface SystemOptions {
   onConsole?: (text: string) => void;
   /** Machine RAM in bytes (default 256 MiB). */
   ramSize?: number;
+  /** Cores of the machine and kernel (CONFIG_MAX_NUM_NODES); a PD runs on its `cpu`. Default 1. */
+  cores?: number;
 }
 
 export interface PdSummary {
@@ -145,10 +147,12 @@ export class MicrokitSystem {
   /** Parse, load programs and boot (nothing runs until run()). Throws SdfError / ImageError. */
   static async load(opts: SystemOptions): Promise<MicrokitSystem> {
     const provided = new Map(Object.entries(opts.programs ?? {}));
-    const system = checkSystemFile(opts.file, opts.xml, new Set(provided.keys()));
+    const cores = opts.cores ?? 1;
+    const system = checkSystemFile(opts.file, opts.xml, new Set(provided.keys()), cores);
     const programs = await loadPrograms(system, dirname(resolve(opts.file)), provided);
     const machine = new Machine({
       rootName: 'initialiser',
+      kernel: { numCores: cores },
       virt: opts.ramSize !== undefined ? { ramSize: opts.ramSize } : {},
       ...(opts.invariants === true ? { checkInvariants } : {}),
       ...(opts.onConsole !== undefined ? { onConsole: opts.onConsole } : {}),

@@ -6,7 +6,8 @@
  * the web view and tests (budget enforcement is measured from it).
  *
  * A slice is a stretch of time during which one thread was the kernel's
- * current thread on one scheduling context. Kernel entry time is part of
+ * current thread of one core on one scheduling context; each core has its
+ * own sequence of slices. Kernel entry time is part of
  * the slice of the thread that entered the kernel, as the kernel charges it
  * to that thread's SC. Attaching chains any observer already on the kernel;
  * detach restores it. The trace never changes kernel state.
@@ -28,8 +29,8 @@ export interface SchedSlice {
   sc: number | null;
   priority: number;
   domain: number;
-  /** Always 0: one core (CONFIG_MAX_NUM_NODES = 1). */
-  core: 0;
+  /** The core it ran on. */
+  core: number;
   start: number;
   end: number;
   reason: SliceEnd;
@@ -43,6 +44,7 @@ export interface DomainSwitch {
 }
 
 interface OpenSlice {
+  core: number;
   tcb: TCB;
   thread: string;
   sc: number | null;
@@ -56,7 +58,8 @@ interface OpenSlice {
 export class SchedTrace {
   readonly slices: SchedSlice[] = [];
   readonly domains: DomainSwitch[] = [];
-  private open: OpenSlice;
+  /** The open slice of each core. */
+  private readonly open: OpenSlice[];
   private readonly observer: KernelObserver;
   private readonly previous: KernelObserver | null;
   private attached = true;
@@ -66,7 +69,7 @@ export class SchedTrace {
     private readonly includeIdle: boolean,
   ) {
     const k = machine.kernel;
-    this.open = this.start(k, k.curThread, machine.now);
+    this.open = k.nodes.map((n) => this.start(k, n.core, n.curThread, machine.clocks[n.core]!));
     this.domains.push({ domain: k.curDomain, time: machine.now });
     this.previous = k.observer;
     const prev = this.previous;
@@ -79,9 +82,10 @@ export class SchedTrace {
     k.observer = this.observer;
   }
 
-  private start(k: Kernel, t: TCB, time: number): OpenSlice {
+  private start(k: Kernel, core: number, t: TCB, time: number): OpenSlice {
     const sc = t.sc;
     return {
+      core,
       tcb: t,
       thread: t.name,
       sc: sc === null ? null : sc.paddr,
@@ -94,7 +98,7 @@ export class SchedTrace {
   }
 
   private close(o: OpenSlice, end: number, reason: SliceEnd): void {
-    const idle = o.tcb === this.machine.kernel.idleThread;
+    const idle = o.tcb === this.machine.kernel.nodes[o.core]!.idleThread;
     if (idle && !this.includeIdle) return;
     this.slices.push({
       thread: o.thread,
@@ -102,7 +106,7 @@ export class SchedTrace {
       sc: o.sc,
       priority: o.priority,
       domain: o.domain,
-      core: 0,
+      core: o.core,
       start: o.start,
       end,
       reason,
@@ -112,7 +116,9 @@ export class SchedTrace {
 
   private onEvent(kind: string, d: Record<string, unknown>): void {
     const k = this.machine.kernel;
-    const o = this.open;
+    // The event happened on the core executing kernel code (its 'core' tag).
+    const core = typeof d.core === 'number' ? d.core : k.node.core;
+    const o = this.open[core]!;
     switch (kind) {
       case 'switch': {
         const time = typeof d.time === 'number' ? d.time : k.curTime;
@@ -120,7 +126,7 @@ export class SchedTrace {
         if (reason === 'blocked' && o.sawExit) reason = 'exit';
         else if (reason === 'blocked' && o.sawFault) reason = 'fault';
         this.close(o, time, reason);
-        this.open = this.start(k, k.curThread, time);
+        this.open[core] = this.start(k, core, k.curThread, time);
         return;
       }
       case 'sc': {
@@ -131,7 +137,7 @@ export class SchedTrace {
         const time = typeof d.time === 'number' ? d.time : k.curTime;
         if (time > o.start) {
           this.close(o, time, 'preempted');
-          this.open = this.start(k, t, time);
+          this.open[core] = this.start(k, core, t, time);
         } else {
           o.sc = sc;
         }
@@ -152,11 +158,18 @@ export class SchedTrace {
     }
   }
 
-  /** The slices so far plus the open one, ended at `now` (default: the machine's clock) as 'running'. */
-  snapshot(now = this.machine.now): SchedSlice[] {
+  /**
+   * The slices so far plus the open ones, ended at `now` (default: each
+   * core's clock) as 'running'.
+   */
+  snapshot(now?: number): SchedSlice[] {
     const out = this.slices.slice();
-    const o = this.open;
-    const idle = o.tcb === this.machine.kernel.idleThread;
+    for (const o of this.open) this.pushOpen(out, o, now ?? this.machine.clocks[o.core]!);
+    return out;
+  }
+
+  private pushOpen(out: SchedSlice[], o: OpenSlice, now: number): void {
+    const idle = o.tcb === this.machine.kernel.nodes[o.core]!.idleThread;
     if ((!idle || this.includeIdle) && now > o.start) {
       out.push({
         thread: o.thread,
@@ -164,14 +177,13 @@ export class SchedTrace {
         sc: o.sc,
         priority: o.priority,
         domain: o.domain,
-        core: 0,
+        core: o.core,
         start: o.start,
         end: now,
         reason: 'running',
         idle,
       });
     }
-    return out;
   }
 
   /** Stop recording and restore the observer that was installed before. */

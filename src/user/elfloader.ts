@@ -191,6 +191,8 @@ export interface ElfThreadOptions extends Partial<ElfLoadOptions> {
   cspace?: seL4_CPtr;
   /** Do not resume the thread. */
   suspended?: boolean;
+  /** The core the thread runs on (its SC is configured by that core's SchedControl; default 0). */
+  core?: number;
 }
 
 export interface ElfThread extends LoadedElf {
@@ -221,7 +223,7 @@ export function* spawnElfThread(vka: Vka, elf: ElfImage | Uint8Array, opts: ElfT
   const sc = yield* vka.allocObject(seL4_SchedContextObject, 8);
   const budget = opts.budgetUs ?? 1000;
   check(
-    yield* seL4_SchedControl_ConfigureFlags(vka.bootInfo.schedcontrol.start, sc, budget, opts.periodUs ?? budget, 0, 0, 0),
+    yield* seL4_SchedControl_ConfigureFlags(vka.bootInfo.schedcontrol.start + (opts.core ?? 0), sc, budget, opts.periodUs ?? budget, 0, 0, 0),
     'SchedControl_ConfigureFlags',
   );
   check(yield* seL4_TCB_SetSchedParams(tcb, seL4_CapInitThreadTCB, opts.mcp ?? opts.priority, opts.priority, sc, opts.faultEP ?? 0), 'TCB_SetSchedParams');

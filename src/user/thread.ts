@@ -150,7 +150,7 @@ export class UserThread {
     const k = m.kernel;
     let left = ns;
     while (left > 0) {
-      const step = Math.min(left, Math.max(1, k.deadline - m.now));
+      const step = Math.min(left, Math.max(1, m.sliceEnd() - m.now));
       m.userTime(step);
       left -= step;
       if (k.curThread !== this.tcb || m.yieldRequested()) yield 0;

@@ -107,6 +107,8 @@ export interface ThreadOptions {
   passive?: boolean;
   /** Do not resume the thread. */
   suspended?: boolean;
+  /** The core whose SchedControl configures the thread's SC: the core it runs on (default 0). */
+  core?: number;
 }
 
 export interface CreatedThread {
@@ -195,7 +197,7 @@ export class Vka {
       sc = yield* this.allocObject(seL4_SchedContextObject, 8);
       const budget = o.budgetUs ?? 1000;
       const period = o.periodUs ?? budget;
-      err = yield* seL4_SchedControl_ConfigureFlags(this.bootInfo.schedcontrol.start, sc, budget, period, 0, 0, 0);
+      err = yield* seL4_SchedControl_ConfigureFlags(this.bootInfo.schedcontrol.start + (o.core ?? 0), sc, budget, period, 0, 0, 0);
       if (err !== 0) throw new Error(`vka: SchedControl_ConfigureFlags failed with ${err}`);
     }
     err = yield* seL4_TCB_SetSchedParams(tcb, seL4_CapInitThreadTCB, o.mcp ?? o.priority, o.priority, sc, o.faultEP ?? 0);

@@ -5,8 +5,15 @@
  * are runnable with an active, released, sufficient SC in the queue of their
  * domain and priority; the current thread is in no queue; schedulable threads
  * that are not current wait in the ready or the release queue (valid_blocked).
+ *
+ * With several cores every check runs for each core's NodeState: a thread is
+ * queued only on its own core (tcbAffinity), which is its SC's core. Core
+ * clocks differ by a bounded skew, so a queued thread must be released by
+ * the latest core clock and a thread waiting for release not yet by the
+ * earliest (on one core both are ksCurTime).
  */
 import { Kernel, SchedulerAction } from '../kernel.js';
+import type { NodeState } from '../node.js';
 import type { SchedContext } from '../object/schedcontext.js';
 import { TCB, ThreadState } from '../object/tcb.js';
 import { objScan } from './objscan.js';
@@ -24,6 +31,32 @@ function activeSC(t: TCB): boolean {
   return t.sc !== null && t.sc.refills.active;
 }
 
+/** Whether t is the current thread of some core. */
+function isCurrent(k: Kernel, t: TCB): boolean {
+  const nodes = k.nodes;
+  for (let i = 0; i < nodes.length; i++) if (nodes[i]!.curThread === t) return true;
+  return false;
+}
+
+/** Whether t is the idle thread of some core. */
+function isIdle(k: Kernel, t: TCB): boolean {
+  const nodes = k.nodes;
+  for (let i = 0; i < nodes.length; i++) if (nodes[i]!.idleThread === t) return true;
+  return false;
+}
+
+/** The latest and the earliest core clock (ksCurTime of every core). */
+function latestTime(k: Kernel): number {
+  let t = -Infinity;
+  for (const n of k.nodes) if (n.curTime > t) t = n.curTime;
+  return t;
+}
+function earliestTime(k: Kernel): number {
+  let t = Infinity;
+  for (const n of k.nodes) if (n.curTime < t) t = n.curTime;
+  return t;
+}
+
 function checkSC(k: Kernel, name: string, sc: SchedContext): void {
   if (sc.refills.active) {
     const bad = sc.refills.checkInvariants();
@@ -31,7 +64,7 @@ function checkSC(k: Kernel, name: string, sc: SchedContext): void {
   }
   const t = sc.tcb;
   if (t !== null) {
-    if (t !== k.idleThread && !(t.live && k.tcbs.has(t))) fail(name, `${objName(sc)} is bound to deleted thread ${t.name}`);
+    if (!isIdle(k, t) && !(t.live && k.tcbs.has(t))) fail(name, `${objName(sc)} is bound to deleted thread ${t.name}`);
     if (t.sc !== sc) fail(name, `${objName(sc)} is bound to ${t.name}, whose SC is ${objName(t.sc)}`);
   }
   const n = sc.ntfn;
@@ -46,18 +79,20 @@ function checkSC(k: Kernel, name: string, sc: SchedContext): void {
 /**
  * Refill queues are valid (RefillQueue.checkInvariants); sc.tcb/tcb.sc,
  * sc.ntfn/ntfn.sc and yieldFrom/yieldTo are symmetric and name live objects;
- * ksCurSC is the current thread's SC.
+ * a thread with an SC has the SC's core as its affinity; each core's
+ * ksCurSC is its current thread's SC.
  */
 export function schedContexts(k: Kernel): void {
   const name = 'schedContexts';
   const o = objScan(k);
   for (const sc of o.scs) checkSC(k, name, sc);
-  if (k.idleSC !== null) checkSC(k, name, k.idleSC);
+  for (const node of k.nodes) if (node.idleSC !== null) checkSC(k, name, node.idleSC);
   for (const t of k.tcbs) {
     const sc = t.sc;
     if (sc !== null) {
       if (!sc.live || !k.objects.has(sc)) fail(name, `${t.name} is bound to deleted ${objName(sc)}`);
       if (sc.tcb !== t) fail(name, `${t.name} holds ${objName(sc)}, which is bound to ${sc.tcb?.name ?? 'nothing'}`);
+      if (t.affinity !== sc.core) fail(name, `${t.name} has affinity ${t.affinity} but its ${objName(sc)} belongs to core ${sc.core}`);
     }
     const y = t.yieldTo;
     if (y !== null && y.yieldFrom !== t) fail(name, `${t.name}.yieldTo ${objName(y)} does not record it`);
@@ -65,7 +100,11 @@ export function schedContexts(k: Kernel): void {
   for (const n of o.notifications) {
     if (n.sc !== null && n.sc.ntfn !== n) fail(name, `${objName(n)} holds ${objName(n.sc)}, which is bound elsewhere`);
   }
-  if (k.curSC !== k.curThread.sc) fail(name, `ksCurSC ${objName(k.curSC)} is not the current thread's SC ${objName(k.curThread.sc)}`);
+  for (const node of k.nodes) {
+    if (node.curSC !== node.curThread.sc) {
+      fail(name, `core ${node.core}: ksCurSC ${objName(node.curSC)} is not the current thread's SC ${objName(node.curThread.sc)}`);
+    }
+  }
 }
 
 /**
@@ -76,40 +115,49 @@ export function schedContexts(k: Kernel): void {
  * non-empty queues; inReadyQueue flags match membership.
  */
 export function readyQueues(k: Kernel): void {
+  const now = latestTime(k);
+  let queued = 0;
+  for (const node of k.nodes) queued += checkReadyQueues(k, node, now);
+  let flagged = 0;
+  for (const t of k.tcbs) if (t.inReadyQueue) flagged++;
+  if (flagged !== queued) fail('readyQueues', `${flagged} threads are flagged inReadyQueue but ${queued} are queued`);
+}
+
+/** One core's ready queues; returns how many threads they hold. */
+function checkReadyQueues(k: Kernel, node: NodeState, now: number): number {
   const name = 'readyQueues';
   const np = k.config.numPriorities;
   const limit = k.tcbs.size + 1;
-  const now = k.curTime;
+  const c = k.nodes.length > 1 ? `core ${node.core} ` : '';
   let queued = 0;
-  for (let idx = 0; idx < k.readyHead.length; idx++) {
-    const head = k.readyHead[idx]!;
-    const bit = (k.readyBitmap[idx >>> 5]! >>> (idx & 31)) & 1;
-    if ((head === null) !== (bit === 0)) fail(name, `bitmap bit ${idx} disagrees with its queue`);
+  for (let idx = 0; idx < node.readyHead.length; idx++) {
+    const head = node.readyHead[idx]!;
+    const bit = (node.readyBitmap[idx >>> 5]! >>> (idx & 31)) & 1;
+    if ((head === null) !== (bit === 0)) fail(name, `${c}bitmap bit ${idx} disagrees with its queue`);
     const d = Math.floor(idx / np);
     const p = idx % np;
     let prev: TCB | null = null;
     let n = 0;
     for (let t: TCB | null = head; t !== null; t = t.schedNext) {
-      if (++n > limit) fail(name, `ready queue (${d}, ${p}) has a cycle`);
-      if (!(t.live && k.tcbs.has(t))) fail(name, `ready queue (${d}, ${p}) holds deleted or idle thread ${t.name}`);
-      if (t.schedPrev !== prev) fail(name, `${t.name}.schedPrev is inconsistent in ready queue (${d}, ${p})`);
-      if (!t.inReadyQueue || t.inReleaseQueue) fail(name, `${t.name} is in ready queue (${d}, ${p}) with flags ready=${t.inReadyQueue} release=${t.inReleaseQueue}`);
-      if (t.domain !== d || t.priority !== p) fail(name, `${t.name} (domain ${t.domain}, priority ${t.priority}) is in ready queue (${d}, ${p})`);
+      if (++n > limit) fail(name, `${c}ready queue (${d}, ${p}) has a cycle`);
+      if (!(t.live && k.tcbs.has(t))) fail(name, `${c}ready queue (${d}, ${p}) holds deleted or idle thread ${t.name}`);
+      if (t.schedPrev !== prev) fail(name, `${t.name}.schedPrev is inconsistent in ${c}ready queue (${d}, ${p})`);
+      if (!t.inReadyQueue || t.inReleaseQueue) fail(name, `${t.name} is in ${c}ready queue (${d}, ${p}) with flags ready=${t.inReadyQueue} release=${t.inReleaseQueue}`);
+      if (t.domain !== d || t.priority !== p) fail(name, `${t.name} (domain ${t.domain}, priority ${t.priority}) is in ${c}ready queue (${d}, ${p})`);
+      if (t.affinity !== node.core) fail(name, `${t.name} (affinity ${t.affinity}) is in the ready queue of core ${node.core}`);
       if (!runnable(t)) fail(name, `${t.name} is in a ready queue in state ${ThreadState[t.state]}`);
       if (!activeSC(t)) fail(name, `${t.name} is in a ready queue without an active SC`);
-      if (t === k.curThread) fail(name, `the current thread ${t.name} is in a ready queue`);
+      if (isCurrent(k, t)) fail(name, `the current thread ${t.name} is in a ready queue`);
       const r = t.sc!.refills;
       if (!r.refillReady(now) || !r.refillSufficient(0)) {
         fail(name, `${t.name} is in a ready queue but its head refill (${r.headTime}, ${r.headAmount}) is not released and sufficient at ${now}`);
       }
       prev = t;
     }
-    if (k.readyTail[idx] !== prev) fail(name, `ready queue (${d}, ${p}) has a wrong tail`);
+    if (node.readyTail[idx] !== prev) fail(name, `${c}ready queue (${d}, ${p}) has a wrong tail`);
     queued += n;
   }
-  let flagged = 0;
-  for (const t of k.tcbs) if (t.inReadyQueue) flagged++;
-  if (flagged !== queued) fail(name, `${flagged} threads are flagged inReadyQueue but ${queued} are queued`);
+  return queued;
 }
 
 /**
@@ -118,26 +166,35 @@ export function readyQueues(k: Kernel): void {
  * matching inReleaseQueue flags and none in a ready queue.
  */
 export function releaseQueue(k: Kernel): void {
+  const now = earliestTime(k);
+  let n = 0;
+  for (const node of k.nodes) n += checkReleaseQueue(k, node, now);
+  let flagged = 0;
+  for (const t of k.tcbs) if (t.inReleaseQueue) flagged++;
+  if (flagged !== n) fail('releaseQueue', `${flagged} threads are flagged inReleaseQueue but ${n} are queued`);
+}
+
+/** One core's release queue; returns how many threads it holds. */
+function checkReleaseQueue(k: Kernel, node: NodeState, now: number): number {
   const name = 'releaseQueue';
   const limit = k.tcbs.size + 1;
   let prev: TCB | null = null;
   let n = 0;
-  for (let t = k.releaseHead; t !== null; t = t.schedNext) {
+  for (let t = node.releaseHead; t !== null; t = t.schedNext) {
     if (++n > limit) fail(name, 'the release queue has a cycle');
     if (!(t.live && k.tcbs.has(t))) fail(name, `the release queue holds deleted or idle thread ${t.name}`);
     if (t.schedPrev !== prev) fail(name, `${t.name}.schedPrev is inconsistent in the release queue`);
     if (!t.inReleaseQueue || t.inReadyQueue) fail(name, `${t.name} is in the release queue with flags ready=${t.inReadyQueue} release=${t.inReleaseQueue}`);
+    if (t.affinity !== node.core) fail(name, `${t.name} (affinity ${t.affinity}) is in the release queue of core ${node.core}`);
     if (!runnable(t)) fail(name, `${t.name} is in the release queue in state ${ThreadState[t.state]}`);
     if (!activeSC(t)) fail(name, `${t.name} is in the release queue without an active SC`);
-    if (t === k.curThread) fail(name, `the current thread ${t.name} is in the release queue`);
+    if (isCurrent(k, t)) fail(name, `the current thread ${t.name} is in the release queue`);
     const r = t.sc!.refills;
-    if (r.refillReady(k.curTime)) fail(name, `${t.name} is still in the release queue although its refill at ${r.headTime} is ready at ${k.curTime}`);
+    if (r.refillReady(now)) fail(name, `${t.name} is still in the release queue although its refill at ${r.headTime} is ready at ${now}`);
     if (prev !== null && prev.sc!.refills.headTime > r.headTime) fail(name, `the release queue is not sorted at ${t.name}`);
     prev = t;
   }
-  let flagged = 0;
-  for (const t of k.tcbs) if (t.inReleaseQueue) flagged++;
-  if (flagged !== n) fail(name, `${flagged} threads are flagged inReleaseQueue but ${n} are queued`);
+  return n;
 }
 
 /**
@@ -146,7 +203,7 @@ export function releaseQueue(k: Kernel): void {
  */
 export function schedulableThreadsQueued(k: Kernel): void {
   for (const t of k.tcbs) {
-    if (t === k.curThread || !runnable(t) || !activeSC(t)) continue;
+    if (!runnable(t) || !activeSC(t) || isCurrent(k, t)) continue;
     if (!t.inReadyQueue && !t.inReleaseQueue) {
       fail('schedulableThreadsQueued', `${t.name} is ${ThreadState[t.state]} with an active SC but in neither the ready nor the release queue`);
     }
@@ -162,48 +219,58 @@ export function schedulableThreadsQueued(k: Kernel): void {
  */
 export function runnableHaveSchedContext(k: Kernel): void {
   for (const t of k.tcbs) {
-    if ((t === k.curThread || t.inReadyQueue || t.inReleaseQueue) && !activeSC(t)) {
-      const where = t === k.curThread ? 'is the current thread' : 'is queued to run';
+    if ((t.inReadyQueue || t.inReleaseQueue || isCurrent(k, t)) && !activeSC(t)) {
+      const where = t.inReadyQueue || t.inReleaseQueue ? 'is queued to run' : 'is the current thread';
       fail('runnableHaveSchedContext', `${t.name} ${where} without an active scheduling context`);
     }
   }
 }
 
 /**
- * At kernel exit the scheduler action is ResumeCurrentThread and the current
- * thread is the idle thread or a live, runnable thread with an active SC in
- * no queue.
+ * At kernel exit every core's scheduler action is ResumeCurrentThread and
+ * its current thread is its idle thread or a live, runnable thread with an
+ * active SC, in no queue, running on that core (its affinity).
  */
 export function currentThread(k: Kernel): void {
   const name = 'currentThread';
-  const t = k.curThread;
-  if (k.schedulerAction !== SchedulerAction.ResumeCurrentThread) fail(name, `scheduler action ${SchedulerAction[k.schedulerAction]} at kernel exit`);
-  if (t === k.idleThread) return;
-  if (!(t.live && k.tcbs.has(t))) fail(name, `the current thread ${t.name} is deleted`);
-  if (!runnable(t)) fail(name, `the current thread ${t.name} is ${ThreadState[t.state]}`);
-  if (!activeSC(t)) fail(name, `the current thread ${t.name} has no active SC`);
-  if (t.inReadyQueue || t.inReleaseQueue) fail(name, `the current thread ${t.name} is queued`);
+  for (const node of k.nodes) {
+    const t = node.curThread;
+    const c = k.nodes.length > 1 ? `core ${node.core}: ` : '';
+    if (node.schedulerAction !== SchedulerAction.ResumeCurrentThread) {
+      fail(name, `${c}scheduler action ${SchedulerAction[node.schedulerAction]} at kernel exit`);
+    }
+    if (t === node.idleThread) continue;
+    if (!(t.live && k.tcbs.has(t))) fail(name, `${c}the current thread ${t.name} is deleted`);
+    if (!runnable(t)) fail(name, `${c}the current thread ${t.name} is ${ThreadState[t.state]}`);
+    if (!activeSC(t)) fail(name, `${c}the current thread ${t.name} has no active SC`);
+    if (t.inReadyQueue || t.inReleaseQueue) fail(name, `${c}the current thread ${t.name} is queued`);
+    if (t.affinity !== node.core) fail(name, `${c}the current thread ${t.name} has affinity ${t.affinity}`);
+  }
 }
 
 /**
- * The idle thread is in IdleThreadState, unregistered, unqueued, holds the
- * idle SC, and is the only thread in that state; it runs only when no thread
- * of the current domain is ready.
+ * Each core's idle thread is in IdleThreadState, unregistered, unqueued,
+ * holds that core's idle SC, and idle threads are the only threads in that
+ * state; a core runs its idle thread only when no thread of the current
+ * domain is ready on it.
  */
 export function idleThread(k: Kernel): void {
   const name = 'idleThread';
-  const idle = k.idleThread;
-  if (idle.state !== ThreadState.IdleThreadState) fail(name, `the idle thread is ${ThreadState[idle.state]}`);
-  if (k.tcbs.has(idle) || k.objects.has(idle)) fail(name, 'the idle thread is registered as a user object');
-  if (idle.inReadyQueue || idle.inReleaseQueue || idle.epNext !== null || idle.epPrev !== null) fail(name, 'the idle thread is queued');
-  if (idle.sc !== k.idleSC || k.idleSC === null || k.idleSC.tcb !== idle) fail(name, 'the idle thread does not hold the idle SC');
-  for (const t of k.tcbs) if (t.state === ThreadState.IdleThreadState) fail(name, `${t.name} is in IdleThreadState`);
-  if (k.curThread === idle) {
-    const np = k.config.numPriorities;
-    const base = k.curDomain * np;
-    for (let p = 0; p < np; p++) {
-      const t = k.readyHead[base + p];
-      if (t !== null && t !== undefined) fail(name, `the idle thread runs while ${t.name} is ready`);
+  for (const node of k.nodes) {
+    const idle = node.idleThread;
+    if (idle.state !== ThreadState.IdleThreadState) fail(name, `the idle thread is ${ThreadState[idle.state]}`);
+    if (k.tcbs.has(idle) || k.objects.has(idle)) fail(name, 'the idle thread is registered as a user object');
+    if (idle.inReadyQueue || idle.inReleaseQueue || idle.epNext !== null || idle.epPrev !== null) fail(name, 'the idle thread is queued');
+    if (idle.sc !== node.idleSC || node.idleSC === null || node.idleSC.tcb !== idle) fail(name, 'the idle thread does not hold the idle SC');
+    if (idle.affinity !== node.core) fail(name, `the idle thread of core ${node.core} has affinity ${idle.affinity}`);
+    if (node.curThread === idle) {
+      const np = k.config.numPriorities;
+      const base = k.curDomain * np;
+      for (let p = 0; p < np; p++) {
+        const t = node.readyHead[base + p];
+        if (t !== null && t !== undefined) fail(name, `the idle thread of core ${node.core} runs while ${t.name} is ready`);
+      }
     }
   }
+  for (const t of k.tcbs) if (t.state === ThreadState.IdleThreadState) fail(name, `${t.name} is in IdleThreadState`);
 }
