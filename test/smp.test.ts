@@ -47,6 +47,7 @@ import type { Machine } from '../src/machine/machine.js';
 import { attachSchedTrace, maxWindowUsage, SchedSlice, SchedTrace, totalTime } from '../src/trace/sched.js';
 import { Machine as MachineClass } from '../src/machine/machine.js';
 import { MicrokitSystem } from '../src/microkit/system.js';
+import { recordMachine, TraceRecorder } from '../src/trace/recorder.js';
 import { checkSystemFile } from '../src/microkit/check.js';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -561,4 +562,31 @@ test('Microkit: cpu must be below the number of cores', () => {
   assert.throws(() => checkSystemFile(join(EXAMPLES, 'ppc-passive.system'), ppcOnTwoCores()), /cpu core must be less than 1, got 1/);
   const sys = checkSystemFile(join(EXAMPLES, 'ppc-passive.system'), ppcOnTwoCores(), new Set(), 2);
   assert.equal(sys.protectionDomains.find((p) => p.name === 'client')!.cpu, 1);
+});
+
+test('trace recorder on 3 cores: slices carry their core, never overlap on a core, and every core is covered', () => {
+  let rec: TraceRecorder | null = null;
+  const { m } = runRoot(
+    function* (env) {
+      const { m, vka } = env;
+      rec = recordMachine(m, { title: 'smp' });
+      yield* vka.createThread({ entry: counter(m, { count: 0 }), priority: 100, budgetUs: 300, periodUs: 1000, core: 1 });
+      yield* vka.createThread({ entry: counter(m, { count: 0 }), priority: 100, budgetUs: 600, periodUs: 1000, core: 2 });
+      yield* seL4_TCB_Suspend(seL4_CapInitThreadTCB);
+    },
+    { kernel: { numCores: 3 }, untilNs: 3_000_000 },
+  );
+  const trace = rec!.finish();
+  assert.equal(trace.meta.numCores, 3);
+  for (let c = 0; c < 3; c++) {
+    const mine = trace.slices.filter((s) => s.core === c).sort((a, b) => a.start - b.start);
+    assert.ok(mine.length > 0, `core ${c} has slices`);
+    for (let i = 1; i < mine.length; i++) assert.ok(mine[i]!.start >= mine[i - 1]!.end, `core ${c} slices overlap`);
+    // Contiguous from the start of recording to the core's clock.
+    assert.equal(mine[mine.length - 1]!.end, m.clocks[c]);
+  }
+  assert.ok(trace.slices.every((s) => typeof s.core === 'number'));
+  const last = trace.snapshots[trace.snapshots.length - 1]!;
+  assert.equal(last.cores!.length, 3);
+  assert.ok(trace.events.some((e) => e.kind === 'switch' && e.d['core'] === 2));
 });

@@ -193,7 +193,10 @@ export class Timeline {
       const th = this.rows[row];
       if (th !== undefined) {
         const s = this.trace.slices.find((s) => s.tid === th.tid && s.start <= t && t < s.end);
-        if (s !== undefined) best = `${th.name} running\n${fmtTime(s.start)} → ${fmtTime(s.end)} (${fmtTime(s.end - s.start)})`;
+        if (s !== undefined) {
+          const where = typeof s.core === 'number' ? ` on core ${s.core}` : '';
+          best = `${th.name} running${where}\n${fmtTime(s.start)} → ${fmtTime(s.end)} (${fmtTime(s.end - s.start)})`;
+        }
       }
     }
     const tip = this.tooltip;

@@ -43,6 +43,8 @@ export interface TraceSlice {
   tid: number;
   start: number;
   end: number;
+  /** The core the thread ran on (present only when the machine has several cores). */
+  core?: number;
 }
 
 export interface TraceThread {
@@ -69,6 +71,8 @@ export interface Trace {
     droppedEvents: number;
     numDomains: number;
     numPriorities: number;
+    /** Cores of the machine (CONFIG_MAX_NUM_NODES). */
+    numCores: number;
   };
   threads: TraceThread[];
   slices: TraceSlice[];
@@ -141,9 +145,9 @@ export class TraceRecorder implements KernelObserver {
   private periodicSnapshots = 0;
   private startTime = 0;
   private consoleStart = 0;
-  /** TCB.id of the thread current since sliceStart (the open slice), or -1. */
-  private running = -1;
-  private sliceStart = 0;
+  /** Per core: TCB.id of the thread current since sliceStart (the open slice), or -1. */
+  private running: number[] = [];
+  private sliceStart: number[] = [];
   /** A switch event whose target is not named unambiguously: it is the kernel's current thread after the switch. */
   private pendingSwitch: TraceEvent | null = null;
 
@@ -170,9 +174,9 @@ export class TraceRecorder implements KernelObserver {
     this.attached = true;
     this.startTime = this.machine.now;
     this.consoleStart = this.machine.console.length;
-    this.running = k.curThread.id;
-    this.sliceStart = this.machine.now;
-    this.noteThread(k.curThread);
+    this.running = k.nodes.map((n) => n.curThread.id);
+    this.sliceStart = k.nodes.map((n) => this.machine.clocks[n.core]!);
+    for (const n of k.nodes) this.noteThread(n.curThread);
     for (const t of k.tcbs) this.noteThread(t);
     this.snapshot('start');
     return this;
@@ -197,10 +201,17 @@ export class TraceRecorder implements KernelObserver {
     }
   }
 
+  /** The time of an event: the clock of the core whose kernel entry it is part of. */
+  private eventTime(): number {
+    const k = this.kernel;
+    return k.numCores === 1 ? this.machine.now : k.curTime;
+  }
+
   private record(kind: string, detail: Record<string, unknown>): void {
     const k = this.kernel;
     this.resolvePendingSwitch();
-    const now = this.machine.now;
+    const now = this.eventTime();
+    const core = k.node.core;
     const d = toJSONValue(detail) as { [key: string]: JSONValue };
     const cur = k.curThread;
     this.noteThread(cur);
@@ -212,11 +223,11 @@ export class TraceRecorder implements KernelObserver {
     else this.dropped++;
     if (kind === 'switch') {
       // Prefer the ids the kernel gives; else the thread we saw running, and the uniquely named target.
-      d['fromTid'] = typeof d['fromId'] === 'number' ? d['fromId'] : this.running;
+      d['fromTid'] = typeof d['fromId'] === 'number' ? d['fromId'] : this.running[core]!;
       const to = typeof d['toId'] === 'number' ? d['toId'] : typeof d['toTid'] === 'number' ? d['toTid'] : null;
       if (to !== null) {
         d['toTid'] = to;
-        this.switchTo(to, now);
+        this.switchTo(core, to, now);
       } else {
         this.pendingSwitch = ev;
       }
@@ -228,7 +239,9 @@ export class TraceRecorder implements KernelObserver {
     this.kernelEntries++;
     this.resolvePendingSwitch();
     // A thread change the events did not announce still shows on the timeline.
-    if (this.kernel.curThread.id !== this.running) this.switchTo(this.kernel.curThread.id, this.machine.now);
+    for (const n of this.kernel.nodes) {
+      if (n.curThread.id !== this.running[n.core]) this.switchTo(n.core, n.curThread.id, this.machine.clocks[n.core]!);
+    }
     const e = this.opts.snapshotEvery;
     if (e > 0 && this.sinceSnapshot >= e && this.periodicSnapshots < this.opts.maxSnapshots) {
       this.periodicSnapshots++;
@@ -241,24 +254,32 @@ export class TraceRecorder implements KernelObserver {
     const ev = this.pendingSwitch;
     if (ev === null) return;
     this.pendingSwitch = null;
-    const t = this.kernel.curThread;
+    const core = typeof ev.d['core'] === 'number' ? ev.d['core'] : 0;
+    const t = this.kernel.nodes[core]!.curThread;
     ev.d['toTid'] = t.id;
     this.noteThread(t);
-    this.switchTo(t.id, ev.t);
+    this.switchTo(core, t.id, ev.t);
   }
 
-  /** Close the open slice at time `at` and start one for thread `tid`. */
-  private switchTo(tid: number, at: number): void {
-    if (tid === this.running) return;
-    if (this.running >= 0 && at > this.sliceStart) this.slices.push({ tid: this.running, start: this.sliceStart, end: at });
-    this.running = tid;
-    this.sliceStart = at;
+  /** Close core `core`'s open slice at time `at` and start one for thread `tid`. */
+  private switchTo(core: number, tid: number, at: number): void {
+    const running = this.running[core]!;
+    if (tid === running) return;
+    const start = this.sliceStart[core]!;
+    if (running >= 0 && at > start) this.slices.push(this.slice(core, running, start, at));
+    this.running[core] = tid;
+    this.sliceStart[core] = at;
+  }
+
+  /** A timeline slice; `core` only on machines with several cores (the trace format is unchanged otherwise). */
+  private slice(core: number, tid: number, start: number, end: number): TraceSlice {
+    return this.kernel.numCores === 1 ? { tid, start, end } : { tid, start, end, core };
   }
 
   private noteThread(t: TCB): void {
     const rec = this.threads.get(t.id);
     if (rec === undefined) {
-      this.threads.set(t.id, { tid: t.id, name: t.name, names: [t.name], isIdle: t === this.kernel.idleThread });
+      this.threads.set(t.id, { tid: t.id, name: t.name, names: [t.name], isIdle: this.kernel.nodes.some((n) => n.idleThread === t) });
     } else if (rec.name !== t.name) {
       rec.name = t.name;
       if (!rec.names.includes(t.name)) rec.names.push(t.name);
@@ -273,7 +294,7 @@ export class TraceRecorder implements KernelObserver {
       if (typeof name !== 'string') continue;
       if (byName === null) {
         byName = new Map();
-        const all = [this.kernel.idleThread, ...this.kernel.tcbs];
+        const all = [...this.kernel.nodes.map((n) => n.idleThread), ...this.kernel.tcbs];
         for (const t of all) byName.set(t.name, byName.has(t.name) ? null : t);
       }
       const t = byName.get(name);
@@ -305,8 +326,12 @@ export class TraceRecorder implements KernelObserver {
     const end = this.machine.now;
     if (this.attached) this.snapshot('end');
     this.detach();
-    if (this.running >= 0 && end > this.sliceStart) this.slices.push({ tid: this.running, start: this.sliceStart, end });
-    this.running = -1;
+    for (let c = 0; c < this.running.length; c++) {
+      const running = this.running[c]!;
+      const cend = this.kernel.numCores === 1 ? end : this.machine.clocks[c]!;
+      if (running >= 0 && cend > this.sliceStart[c]!) this.slices.push(this.slice(c, running, this.sliceStart[c]!, cend));
+      this.running[c] = -1;
+    }
     const k = this.kernel;
     const con = this.machine.console.slice(this.consoleStart);
     this.finished = {
@@ -323,6 +348,7 @@ export class TraceRecorder implements KernelObserver {
         droppedEvents: this.dropped,
         numDomains: k.config.numDomains,
         numPriorities: k.config.numPriorities,
+        numCores: k.numCores,
       },
       threads: [...this.threads.values()].sort((a, b) => a.tid - b.tid),
       slices: this.slices,

@@ -12,6 +12,7 @@
  * addresses and sizes are numbers (exact: physical and user addresses fit in 53 bits).
  */
 import { Cap, CapType, RIGHT_GRANT, RIGHT_GRANT_REPLY, RIGHT_READ, RIGHT_WRITE, VMRights } from '../kernel/cap.js';
+import type { NodeState } from '../kernel/node.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { isMDBParentOf } from '../kernel/mdb.js';
 import type { KernelObject } from '../kernel/object/kobject.js';
@@ -84,6 +85,8 @@ export interface SchedContextJSON {
 export interface ThreadJSON {
   /** TCB.id: stable for the life of the process, used by events. */
   tid: number;
+  /** The core the thread runs on (tcbAffinity). */
+  affinity: number;
   id: string;
   name: string;
   state: string;
@@ -185,8 +188,12 @@ export interface Snapshot {
   curDomain: number;
   kernelTime: number;
   threads: ThreadJSON[];
+  /** Core 0's ready queues (every core's in `cores`). */
   readyQueues: { domain: number; priority: number; threads: number[] }[];
+  /** Core 0's release queue. */
   releaseQueue: number[];
+  /** Per-core scheduler state; present only on machines with several cores. */
+  cores?: { core: number; curThread: number; readyQueues: { domain: number; priority: number; threads: number[] }[]; releaseQueue: number[] }[];
   cnodes: CNodeJSON[];
   capTree: CapTreeJSON;
   endpoints: EndpointJSON[];
@@ -396,13 +403,14 @@ function threadToJSON(k: Kernel, t: TCB): ThreadJSON {
     t.state === ThreadState.BlockedOnSend || t.state === ThreadState.BlockedOnReceive || t.state === ThreadState.BlockedOnNotification;
   return {
     tid: t.id,
+    affinity: t.affinity,
     id: objectId(t),
     name: t.name,
     state: ThreadState[t.state] ?? String(t.state),
     priority: t.priority,
     mcp: t.mcp,
     domain: t.domain,
-    isIdle: t === k.idleThread,
+    isIdle: k.nodes.some((n) => n.idleThread === t),
     sc: sc === null ? null : objectId(sc),
     scBudget: sc === null ? null : sc.refills.budget,
     scPeriod: sc === null ? null : sc.refills.period,
@@ -424,7 +432,10 @@ export function takeSnapshot(k: Kernel, time: number, label = '', eventIndex = 0
   const bound = k.tcbs.size + 1;
   const byAddr = <T extends KernelObject>(a: T, b: T) => a.paddr - b.paddr;
   const tcbs = [...k.tcbs];
-  if (!k.tcbs.has(k.idleThread)) tcbs.unshift(k.idleThread);
+  for (let c = k.nodes.length - 1; c >= 0; c--) {
+    const idle = k.nodes[c]!.idleThread;
+    if (!k.tcbs.has(idle)) tcbs.unshift(idle);
+  }
   const allSlots: Slot[] = [];
   const cnodes: CNodeJSON[] = [];
   for (const cn of [...k.cnodes].sort(byAddr)) {
@@ -515,24 +526,39 @@ export function takeSnapshot(k: Kernel, time: number, label = '', eventIndex = 0
     irqs.push({ irq: i, state: IRQState[st] ?? String(st), slot: s === undefined || s.isEmpty ? null : slotToJSON(s) });
   }
 
-  const readyQueues: Snapshot['readyQueues'] = [];
   const np = k.config.numPriorities;
-  for (let q = 0; q < k.readyHead.length; q++) {
-    const h = k.readyHead[q] ?? null;
-    if (h === null) continue;
-    readyQueues.push({ domain: Math.floor(q / np), priority: q % np, threads: tcbList(h, (t) => t.schedNext, bound) });
-  }
+  const queuesOf = (n: NodeState): Snapshot['readyQueues'] => {
+    const out: Snapshot['readyQueues'] = [];
+    for (let q = 0; q < n.readyHead.length; q++) {
+      const h = n.readyHead[q] ?? null;
+      if (h === null) continue;
+      out.push({ domain: Math.floor(q / np), priority: q % np, threads: tcbList(h, (t) => t.schedNext, bound) });
+    }
+    return out;
+  };
+  const node0 = k.nodes[0]!;
+  const readyQueues = queuesOf(node0);
+  const cores =
+    k.nodes.length === 1
+      ? undefined
+      : k.nodes.map((n) => ({
+          core: n.core,
+          curThread: n.curThread.id,
+          readyQueues: queuesOf(n),
+          releaseQueue: tcbList(n.releaseHead, (t) => t.schedNext, bound),
+        }));
 
   return {
     time,
     label,
     eventIndex,
-    curThread: k.curThread.id,
+    curThread: node0.curThread.id,
     curDomain: k.curDomain,
     kernelTime: k.curTime,
     threads: tcbs.sort((a, b) => a.id - b.id).map((t) => threadToJSON(k, t)),
     readyQueues,
-    releaseQueue: tcbList(k.releaseHead, (t) => t.schedNext, bound),
+    releaseQueue: tcbList(node0.releaseHead, (t) => t.schedNext, bound),
+    ...(cores === undefined ? {} : { cores }),
     cnodes,
     capTree: capTree(allSlots),
     endpoints,
