@@ -155,7 +155,7 @@ async function run(o: CliOptions, file: string, io: Io): Promise<number> {
         : o.timeMs === null
           ? `stopped at the default limit of ${DEFAULT_LIMIT_MS} ms (use --time to run longer)`
           : 'time limit reached';
-  io.out(`\nsel4ts: ${why} at ${ms(m.now)} ms simulated (idle ${ms(m.idleTime)} ms), ${wall.toFixed(2)} s wall\n`);
+  io.out(`\nsel4ts: ${why} at ${ms(m.now)} ms simulated (idle ${ms(m.idleTime)} ms${m.numCores > 1 ? ` summed over ${m.numCores} cores` : ''}), ${wall.toFixed(2)} s wall\n`);
   if (sys.faults.length > 0) io.out(`sel4ts: ${plural(sys.faults.length, 'fault')} reported by the monitor: ${sys.faults.map((f) => `${f.pd} (${f.type})`).join(', ')}\n`);
   if (!o.quiet) {
     const extra = [];

@@ -427,6 +427,8 @@ export class Machine {
   private result(reason: RunResult['reason'], steps: number): RunResult {
     let latest = 0;
     for (let i = 1; i < this.clocks.length; i++) if (this.clocks[i]! > this.clocks[latest]!) latest = i;
+    // At rest every core has reached the latest clock (idle cores idled until then).
+    if (reason === 'quiescent') for (let i = 0; i < this.clocks.length; i++) this.advanceCore(i, this.clocks[latest]!);
     this.setActive(latest);
     return { reason, now: this.now, steps };
   }

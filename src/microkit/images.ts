@@ -103,6 +103,9 @@ function validate(m: Partial<MicrokitProgram>, pdName: string, image: string): M
   return m as MicrokitProgram;
 }
 
+/** Systems loaded so far in this process (module instances are per load). */
+let loads = 0;
+
 /**
  * Load the program of every PD. `provided` maps a program_image string to a
  * program given directly; other images are resolved and imported.
@@ -113,6 +116,7 @@ export async function loadPrograms(
   provided: ReadonlyMap<string, ProgramSource> = new Map(),
 ): Promise<Map<string, MicrokitProgram>> {
   const out = new Map<string, MicrokitProgram>();
+  loads++;
   for (const pd of system.protectionDomains) {
     const src = provided.get(pd.programImage);
     if (src !== undefined) {
@@ -121,7 +125,9 @@ export async function loadPrograms(
     }
     const r = resolveImage(pd.programImage, systemDir);
     if (!r.ok) throw new ImageError(`${pd.pos.file}:${pd.pos.line}:${pd.pos.column}: protection domain '${pd.name}': ${r.problem}`);
-    const url = `${pathToFileURL(r.path).href}?pd=${encodeURIComponent(pd.name)}`;
+    // A fresh module instance per PD and per loaded system, as each PD of
+    // each booted image has its own copy of the program's data.
+    const url = `${pathToFileURL(r.path).href}?pd=${encodeURIComponent(pd.name)}&image=${loads}`;
     const mod = (await import(url)) as Partial<MicrokitProgram>;
     out.set(pd.name, validate(mod, pd.name, pd.programImage));
   }
