@@ -144,6 +144,27 @@ describe('web view', () => {
     assert.equal(at, tr.meta.endTime);
   });
 
+  it('the SMP demo runs threads on three cores, migrates one, and records per-core slices', async () => {
+    const d = await demos();
+    const r = d['smp']!.run({ Machine, s: user, recordMachine });
+    const tr = r.trace;
+    assert.equal(checkTraceEnvelope(JSON.parse(JSON.stringify(tr))), null);
+    assert.equal(tr.meta.numCores, 3);
+    assert.match(tr.console, /client \(core 0\): 20 calls served/);
+    const name = (tid: number) => tr.threads.find((t) => t.tid === tid)!.name;
+    const coresOf = (n: string) => [...new Set(tr.slices.filter((x) => name(x.tid) === n).map((x) => x.core))].sort();
+    assert.deepEqual(coresOf('producer (core 1)'), [1]);
+    assert.deepEqual(coresOf('consumer (core 2)'), [2]);
+    assert.deepEqual(coresOf('busy (core 1, then 2)'), [1, 2]);
+    // The passive server runs only on its callers' core.
+    assert.deepEqual(coresOf('server (passive)').filter((c) => c !== 2), [0]);
+    assert.ok(tr.events.some((e) => e.kind === 'migrate'));
+    for (let c = 0; c < 3; c++) {
+      const mine = tr.slices.filter((x) => x.core === c);
+      for (let i = 1; i < mine.length; i++) assert.equal(mine[i]!.start, mine[i - 1]!.end, `core ${c} slices are contiguous`);
+    }
+  });
+
   it('the static server serves web/ and dist/ on 127.0.0.1 and nothing else', async () => {
     const mod = (await import(pathToFileURL(join(WEB, 'serve.mjs')).href)) as {
       resolveRequest: (root: string, path: string) => string | null;

@@ -8,7 +8,7 @@
 const RAM = 128 * 1024 * 1024;
 
 function boot(lib, opts) {
-  const m = new lib.Machine({ virt: { ramSize: RAM } });
+  const m = new lib.Machine({ virt: { ramSize: RAM }, kernel: { numCores: opts.cores ?? 1 } });
   const rec = lib.recordMachine(m, { title: opts.title, snapshotEvery: opts.snapshotEvery ?? 0 });
   return { m, rec, bi: m.booted.bootInfo };
 }
@@ -175,7 +175,77 @@ function mcs(lib, opts = {}) {
   return { machine: m, result, trace: rec.finish() };
 }
 
+/**
+ * SMP: three cores. A client on core 0 calls a passive server (which runs on
+ * the client's core), a producer on core 1 signals a consumer on core 2
+ * (reschedule IPIs), and a busy thread moves from core 1 to core 2 when its
+ * SC is reconfigured with core 2's SchedControl.
+ */
+function smp(lib, opts = {}) {
+  const { s } = lib;
+  const { m, rec, bi } = boot(lib, { title: 'SMP: 3 cores', snapshotEvery: opts.snapshotEvery ?? 40, cores: 3 });
+  const c = { ep: 0, reply: 0, ntfn: 0, init: 0 };
+  const ctl = (core) => bi.schedcontrol.start + core;
+  const server = m.registerProgram(function* server() {
+    yield* s.seL4_NBSendRecv(c.init, s.seL4_MessageInfo_new(0, 0, 0, 0), c.ep, null, c.reply);
+    for (;;) {
+      yield* s.sel4ts_Work(20_000);
+      yield* s.seL4_ReplyRecv(c.ep, s.seL4_MessageInfo_new(0, 0, 0, 0), null, c.reply);
+    }
+  });
+  const client = m.registerProgram(function* client() {
+    for (let i = 0; i < 20; i++) {
+      yield* s.sel4ts_Work(50_000);
+      yield* s.seL4_Call(c.ep, s.seL4_MessageInfo_new(0, 0, 0, 0));
+    }
+    yield* s.seL4_DebugPutString('client (core 0): 20 calls served\n');
+  });
+  const producer = m.registerProgram(function* producer() {
+    for (let i = 0; i < 30; i++) {
+      yield* s.sel4ts_Work(40_000);
+      yield* s.seL4_Signal(c.ntfn);
+    }
+  });
+  const consumer = m.registerProgram(function* consumer() {
+    for (;;) {
+      yield* s.seL4_Wait(c.ntfn, null);
+      yield* s.sel4ts_Work(15_000);
+    }
+  });
+  const busy = m.registerProgram(function* busy() {
+    for (;;) yield* s.sel4ts_Work(100_000);
+  });
+  m.startRoot(function* root() {
+    const vka = new s.Vka(bi);
+    c.ep = yield* vka.allocObject(s.seL4_EndpointObject);
+    c.reply = yield* vka.allocObject(s.seL4_ReplyObject);
+    c.ntfn = yield* vka.allocObject(s.seL4_NotificationObject);
+    c.init = yield* vka.allocObject(s.seL4_EndpointObject);
+    const srv = yield* vka.createThread({ entry: server, priority: 200, core: 2 });
+    yield* s.seL4_DebugNameThread(srv.tcb, 'server (passive)');
+    yield* s.seL4_Wait(c.init, null);
+    check(yield* s.seL4_SchedContext_Unbind(srv.sc), 'SchedContext_Unbind');
+    const cl = yield* vka.createThread({ entry: client, priority: 100, budgetUs: 800, periodUs: 1000, core: 0 });
+    yield* s.seL4_DebugNameThread(cl.tcb, 'client (core 0)');
+    const pr = yield* vka.createThread({ entry: producer, priority: 120, budgetUs: 500, periodUs: 1000, core: 1 });
+    yield* s.seL4_DebugNameThread(pr.tcb, 'producer (core 1)');
+    const co = yield* vka.createThread({ entry: consumer, priority: 150, budgetUs: 300, periodUs: 1000, core: 2 });
+    yield* s.seL4_DebugNameThread(co.tcb, 'consumer (core 2)');
+    const bz = yield* vka.createThread({ entry: busy, priority: 50, budgetUs: 1000, periodUs: 1000, core: 1 });
+    yield* s.seL4_DebugNameThread(bz.tcb, 'busy (core 1, then 2)');
+    yield* s.seL4_DebugPutString('root: 3 cores started\n');
+    // The root task (priority 255) keeps core 0 for itself for a while, then leaves.
+    yield* s.sel4ts_Work(800_000);
+    check(yield* s.seL4_SchedControl_ConfigureFlags(ctl(2), bz.sc, 1000, 1000, 0, 0, 0), 'SchedControl_ConfigureFlags');
+    yield* s.seL4_DebugPutString('root: moved busy to core 2\n');
+    yield* s.seL4_TCB_Suspend(s.seL4_CapInitThreadTCB);
+  });
+  const result = m.run({ untilNs: opts.untilNs ?? 4_000_000 });
+  return { machine: m, result, trace: rec.finish() };
+}
+
 export const DEMOS = {
   echo: { title: 'Echo client/server (IPC, badges, reply objects)', run: echo },
   mcs: { title: 'MCS: passive server, budgets, notifications, a page fault', run: mcs },
+  smp: { title: 'SMP: 3 cores, cross-core IPC and signals, migration', run: smp },
 };
