@@ -45,15 +45,10 @@ function isIdle(k: Kernel, t: TCB): boolean {
   return false;
 }
 
-/** The latest and the earliest core clock (ksCurTime of every core). */
-function latestTime(k: Kernel): number {
-  let t = -Infinity;
-  for (const n of k.nodes) if (n.curTime > t) t = n.curTime;
-  return t;
-}
-function earliestTime(k: Kernel): number {
-  let t = Infinity;
-  for (const n of k.nodes) if (n.curTime < t) t = n.curTime;
+/** The latest (or earliest) core clock: ksCurTime of every core. */
+function coreTime(k: Kernel, latest: boolean): number {
+  let t = k.nodes[0]!.curTime;
+  for (const n of k.nodes) if (latest ? n.curTime > t : n.curTime < t) t = n.curTime;
   return t;
 }
 
@@ -115,7 +110,7 @@ export function schedContexts(k: Kernel): void {
  * non-empty queues; inReadyQueue flags match membership.
  */
 export function readyQueues(k: Kernel): void {
-  const now = latestTime(k);
+  const now = coreTime(k, true);
   let queued = 0;
   for (const node of k.nodes) queued += checkReadyQueues(k, node, now);
   let flagged = 0;
@@ -166,7 +161,7 @@ function checkReadyQueues(k: Kernel, node: NodeState, now: number): number {
  * matching inReleaseQueue flags and none in a ready queue.
  */
 export function releaseQueue(k: Kernel): void {
-  const now = earliestTime(k);
+  const now = coreTime(k, false);
   let n = 0;
   for (const node of k.nodes) n += checkReleaseQueue(k, node, now);
   let flagged = 0;
