@@ -1,122 +1,116 @@
 /**
- * An abstract model of seL4's capability and object API, written to be read
- * rather than to be fast: plain Maps, bigints for words, linear scans.
+ * An abstract model of seL4's (13.0.0, MCS, riscv64) object API, written to
+ * be read rather than to be fast: plain Maps keyed by object address,
+ * bigints for words, linear scans, no caching of anything derivable.
+ *
+ * This file holds the model's state, capability addressing and algebra, the
+ * derivation tree, object finalisation, the system-call entry points (seL4's
+ * handleInvocation / handleRecv and the MCS combined calls) and the CNode and
+ * Untyped invocations. The rest is in:
+ * - model-ipc.ts: endpoints (Send, Call, Recv with MCS reply objects, call
+ *   stacks and scheduling-context donation), notifications (with bound TCBs
+ *   and bound SCs), capability transfer, cancellation, suspend/restart;
+ * - model-sched.ts: TCB, SchedContext and SchedControl invocations;
+ * - model-vspace.ts: Page, PageTable and ASIDPool invocations, page tables.
  *
  * What it covers (the refinement test checks the kernel against exactly this):
  * - CSpaces: CNodes as maps from slot index to cap; capability addressing with
  *   guards, radix and depth (resolveAddressBits, lookupSlotForCNodeOp) and
  *   its errors.
- * - The capability derivation tree as explicit parent pointers (seL4's cdt)
- *   plus the "original" (revocable) flag, updated as seL4's abstract spec
- *   does: cap_insert with should_be_parent_of, move, delete (children move up
- *   to the deleted cap's parent), revoke (all descendants).
- * - Untyped_Retype of every object type (with reset, alignment, the free
- *   index, and every decode error), Copy/Mint/Move/Mutate/Delete/Revoke/
- *   CancelBadgedSends on CNodes with deriveCap, maskCapRights, updateCapData
- *   and setUntypedCapAsFull; InvalidCapability for the null cap.
- * - Object lifetime: an object is finalised when its last cap goes; endpoints
- *   and notifications restart their waiters, CNodes delete their contents.
- * - Endpoints (Send, NBSend, Wait, NBWait: FIFO queues of equal-priority
- *   threads, badge, label and MR0 delivered; Recv/NBRecv, which need a reply
- *   object, only in their cap-fault case) and notifications (Signal, Wait,
- *   Poll, and Recv/NBRecv on them) for a few threads without fault handlers,
- *   where a failed lookup or a receive without read rights stops the thread
- *   (a cap fault with no handler).
- * - TCB_Resume of a thread by the environment (cancel its IPC, restart it).
- * Not covered: Call/Reply on endpoints (reply objects, donation), capability
- *   transfer in IPC, bound notifications, TCB, scheduling-context and VSpace
- *   invocations (caps to TCBs, SCs, frames, page tables and replies are opaque
- *   values here), Rotate, IRQs, priorities and time.
+ * - The capability derivation tree as explicit parent pointers plus the
+ *   "original" (revocable) flag, updated as seL4's abstract spec does:
+ *   cap_insert with should_be_parent_of, move, delete (children move up to
+ *   the deleted cap's parent), revoke (all descendants).
+ * - Untyped_Retype of every object type; CNode Copy/Mint/Move/Mutate/Delete/
+ *   Revoke/CancelBadgedSends; deriveCap, maskCapRights, updateCapData.
+ * - Object lifetime: an object is finalised when its last cap goes (caps held
+ *   by the environment, outside the model, pin their objects).
+ * - All system calls but Yield and NBSendWait, for threads without fault
+ *   handlers (a fault stops the thread): Send, NBSend, Call, Recv, NBRecv,
+ *   ReplyRecv, NBSendRecv, Wait, NBWait on endpoints, notifications and
+ *   reply objects, with message registers, extra caps and their transfer.
+ * - TCB: ReadRegisters, WriteRegisters, Suspend, Resume, SetPriority,
+ *   SetMCPriority, SetSchedParams (without installing a fault handler),
+ *   BindNotification, UnbindNotification, SetTLSBase.
+ * - SchedControl_ConfigureFlags; SchedContext Bind, Unbind, UnbindObject,
+ *   Consumed, YieldTo (their errors and bindings; time is not modelled).
+ * - Page Map/Unmap/GetAddress, PageTable Map/Unmap, ASIDPool_Assign.
+ * Not covered: fault handlers and fault messages, timeout faults, time
+ * (budgets are never exhausted in the refinement world), CNode_Rotate, TCB
+ * Configure/SetSpace/SetIPCBuffer/SetTimeoutEndpoint/CopyRegisters,
+ * ASIDControl, IRQs, domains, and which runnable thread the scheduler picks.
  */
-import { CapType } from '../kernel/cap.js';
+import {
+  CapType,
+  Delivery,
+  E,
+  ERROR_NAMES,
+  makeCap,
+  mask,
+  MASIDPool,
+  MCap,
+  MEndpoint,
+  Message,
+  MNotification,
+  MReply,
+  MSchedContext,
+  MTCB,
+  MSG_MAX_LENGTH,
+  NULL_CAP,
+  PTE,
+  RIGHT_GRANT,
+  RIGHT_READ,
+  RIGHT_WRITE,
+  SlotId,
+  slotId,
+  StepResult,
+  TCB_CTABLE,
+  TCB_SLOTS,
+  tcbSlotId,
+  TState,
+  maskVMRights,
+  VM_READ_WRITE,
+  WORD_BITS,
+} from './state.js';
+import {
+  cancelAllIPC,
+  cancelAllSignals,
+  cancelIPC,
+  cancelBadgedSends,
+  doReplyTransfer,
+  receiveIPC,
+  receiveSignal,
+  replyRemove,
+  sendIPC,
+  sendSignal,
+  suspend,
+  unbindNotification,
+} from './model-ipc.js';
+import { decodeSchedContextInvocation, decodeSchedControlInvocation, decodeTCBInvocation, schedContextUnbindAll, schedContextUnbindTCB } from './model-sched.js';
+import { decodeArchInvocation, deleteASID, unmapPage, unmapPageTable, findVSpaceForASID } from './model-vspace.js';
 
-export type SlotId = string;
-export const slotId = (cnode: number, index: number): SlotId => `${cnode.toString(16)}:${index}`;
-export const tcbSlotId = (tid: number): SlotId => `tcb${tid}`;
+export * from './state.js';
 
-/** A capability as the model sees it: immutable values, new ones for every change. */
-export interface MCap {
-  readonly type: CapType;
-  /** Object (or region) address: the object's identity. */
-  readonly obj: number;
-  /** Untyped size bits, CNode radix, other objects' size bits. */
-  readonly size: number;
-  readonly badge: bigint;
-  readonly rights: number;
-  readonly guard: bigint;
-  readonly guardSize: number;
-  /** Untyped free index in bytes (mutable only through setFreeIndex). */
-  readonly freeIndex: number;
-}
-
-export const enum TState {
-  Runnable = 'Runnable',
-  Inactive = 'Inactive',
-  BlockedOnSend = 'BlockedOnSend',
-  BlockedOnReceive = 'BlockedOnReceive',
-  BlockedOnNotification = 'BlockedOnNotification',
-}
-
-export interface MThread {
-  /** The slot holding its CSpace root (the TCB's CTable slot). */
-  readonly ctable: SlotId;
-  state: TState;
-  /** Object it is blocked on. */
-  on: number;
-  /** While BlockedOnSend: the message. */
-  badge: bigint;
-  label: number;
-  mr0: bigint;
-}
-
-export interface Endpoint {
-  /** Threads waiting, in order; all senders or all receivers. */
-  queue: number[];
-}
-export interface Notification {
-  active: boolean;
-  word: bigint;
-  queue: number[];
-}
-
-/** What the receiving thread's registers must hold after a delivery (a0, label, MR0). */
-export interface Delivery {
-  tid: number;
-  badge: bigint;
-  label: number | null;
-  mr0: bigint | null;
-}
-
-export interface StepResult {
-  /** The invocation's error code (Call only), or null. */
-  err: number | null;
-  deliveries: Delivery[];
-}
-
-// seL4 constants used by the model (libsel4 constants.h, object-api).
-export const E = {
-  NoError: 0, InvalidArgument: 1, InvalidCapability: 2, IllegalOperation: 3, RangeError: 4, AlignmentError: 5,
-  FailedLookup: 6, TruncatedMessage: 7, DeleteFirst: 8, RevokeFirst: 9, NotEnoughMemory: 10,
-} as const;
-const WORD_BITS = 64;
 const MAX_UNTYPED_BITS = 38;
 const MIN_UNTYPED_BITS = 4;
 const MIN_SC_BITS = 7;
 const FAN_OUT_LIMIT = 256;
 const OBJECT_TYPES = 11;
-export const RIGHT_WRITE = 1, RIGHT_READ = 2, RIGHT_GRANT = 4, RIGHT_GRANT_REPLY = 8;
-
-export function makeCap(type: CapType, obj: number, size: number, more: Partial<MCap> = {}): MCap {
-  return { type, obj, size, badge: 0n, rights: 0, guard: 0n, guardSize: 0, freeIndex: 0, ...more };
-}
-const NULL_CAP = makeCap(CapType.Null, 0, 0);
+/** seL4_ObjectType values (riscv64): the generic ones, then the arch ones. */
+const OBJ = { Untyped: 0, TCB: 1, Endpoint: 2, Notification: 3, CNode: 4, SchedContext: 5, Reply: 6, GigaPage: 7, Page: 8, MegaPage: 9, PageTable: 10 };
 
 /** log2 size of an object of a given seL4_ObjectType (riscv64, MCS). */
 function objectBits(type: number, userSize: number): number {
   return [userSize, 10, 4, 6, userSize + 5, userSize, 5, 30, 12, 21, 12][type]!;
 }
 
-const mask = (bits: number): bigint => (1n << BigInt(bits)) - 1n;
+/** Cap types that name physical memory (seL4's cap_get_capIsPhysical). */
+const PHYSICAL = new Set([CapType.Untyped, CapType.Endpoint, CapType.Notification, CapType.CNode, CapType.Thread, CapType.SchedContext, CapType.Reply, CapType.Frame, CapType.PageTable, CapType.ASIDPool]);
+
+/** Size in bits of the memory a cap names. */
+function regionBits(c: MCap): number {
+  return c.type === CapType.CNode ? c.size + 5 : c.size;
+}
 
 export class Model {
   readonly slots = new Map<SlotId, MCap>();
@@ -125,12 +119,45 @@ export class Model {
   readonly original = new Map<SlotId, boolean>();
   /** Live CNodes by address, with their radix. */
   readonly cnodes = new Map<number, number>();
-  readonly endpoints = new Map<number, Endpoint>();
-  readonly notifications = new Map<number, Notification>();
-  readonly threads: MThread[] = [];
+  readonly endpoints = new Map<number, MEndpoint>();
+  readonly notifications = new Map<number, MNotification>();
+  readonly tcbs = new Map<number, MTCB>();
+  readonly scs = new Map<number, MSchedContext>();
+  readonly replies = new Map<number, MReply>();
+  /** Page tables by address: their valid entries by index. */
+  readonly pageTables = new Map<number, Map<number, PTE>>();
+  /** ASID pools by pool number (the ASID's high bits). */
+  readonly asidPools = new Map<number, MASIDPool>();
+  /** Objects the environment holds caps to (outside the model): their last model cap is never final. */
+  readonly pinned = new Set<string>();
+
+  /** The thread making the current system call. */
+  cur = -1;
+  /** Messages delivered in the current step. */
+  deliveries: Delivery[] = [];
+  /** Results of the current invocation (ReadRegisters, GetAddress). */
+  replyMRs: (bigint | null)[] | null = null;
+  /** Notable things that happened in the current step (coverage counts). */
+  events: string[] = [];
+
+  note(e: string): void {
+    this.events.push(e);
+  }
 
   cap(s: SlotId): MCap {
     return this.slots.get(s) ?? NULL_CAP;
+  }
+
+  tcb(addr: number): MTCB {
+    const t = this.tcbs.get(addr);
+    if (t === undefined) throw new Error(`model: no TCB at ${addr.toString(16)}`);
+    return t;
+  }
+
+  sc(addr: number): MSchedContext {
+    const s = this.scs.get(addr);
+    if (s === undefined) throw new Error(`model: no scheduling context at ${addr.toString(16)}`);
+    return s;
   }
 
   // ------------------------------------------------------------ addressing
@@ -154,13 +181,13 @@ export class Model {
     }
   }
 
-  /** A thread's own lookup of a cptr (all 64 bits from its CSpace root). */
-  lookupSlot(tid: number, cptr: bigint): SlotId | null {
-    const r = this.resolve(this.cap(this.threads[tid]!.ctable), cptr, WORD_BITS);
+  /** A thread's own lookup of a cptr (all 64 bits from its CSpace root): seL4's lookupSlot. */
+  lookupSlot(t: number, cptr: bigint): SlotId | null {
+    const r = this.resolve(this.cap(tcbSlotId(t, TCB_CTABLE)), cptr, WORD_BITS);
     return r === null ? null : r.slot;
   }
 
-  /** lookupSlotForCNodeOp: a slot or an error code. */
+  /** lookupSlotForCNodeOp (also lookupTargetSlot): a slot or an error code. */
   cnodeOpSlot(root: MCap, cptr: bigint, depth: bigint): SlotId | number {
     if (root.type !== CapType.CNode) return E.FailedLookup;
     if (depth < 1n || depth > 64n) return E.RangeError;
@@ -175,20 +202,33 @@ export class Model {
     switch (a.type) {
       case CapType.Null:
         return false;
-      case CapType.Untyped: {
-        if (b.type === CapType.Null) return false;
-        const bSize = b.type === CapType.CNode ? b.size + 5 : b.size;
-        return a.obj <= b.obj && b.obj + 2 ** bSize <= a.obj + 2 ** a.size;
-      }
+      case CapType.Untyped:
+        return PHYSICAL.has(b.type) && a.obj <= b.obj && b.obj + 2 ** regionBits(b) <= a.obj + 2 ** a.size;
       case CapType.CNode:
         return b.type === CapType.CNode && b.obj === a.obj && b.size === a.size;
+      case CapType.Frame:
+        return b.type === CapType.Frame && a.obj <= b.obj && b.obj + 2 ** b.size <= a.obj + 2 ** a.size;
       default:
         return b.type === a.type && b.obj === a.obj;
     }
   }
 
   sameObject(a: MCap, b: MCap): boolean {
-    return a.type !== CapType.Untyped && this.sameRegion(a, b);
+    if (a.type === CapType.Untyped) return false;
+    if (a.type === CapType.Frame) return b.type === CapType.Frame && a.obj === b.obj && a.size === b.size;
+    return this.sameRegion(a, b);
+  }
+
+  /** The key of the object a cap names, for the pinned set. */
+  static objectKey(c: MCap): string {
+    return `${CapType[c.type]}@${c.obj.toString(16)}/${c.size}`;
+  }
+
+  /** seL4's isFinalCapability: no other cap (in the model or held by the environment) names the object. */
+  isFinal(s: SlotId, c: MCap): boolean {
+    if (this.pinned.has(Model.objectKey(c))) return false;
+    for (const [k, other] of this.slots) if (k !== s && (this.sameObject(c, other) || this.sameObject(other, c))) return false;
+    return true;
   }
 
   isRevocable(n: MCap, src: MCap): boolean {
@@ -220,12 +260,8 @@ export class Model {
         return { ...c, rights: c.rights & rights & (RIGHT_READ | RIGHT_WRITE) };
       case CapType.Reply:
         return { ...c, rights: c.rights & rights & RIGHT_GRANT };
-      case CapType.Frame: {
-        const r = (rights & RIGHT_READ) !== 0;
-        const w = (rights & RIGHT_WRITE) !== 0;
-        const vm = c.rights === 2 && r ? 2 : c.rights === 3 && r ? (w ? 3 : 2) : 1;
-        return { ...c, rights: vm };
-      }
+      case CapType.Frame:
+        return { ...c, rights: maskVMRights(c.rights, rights) };
       default:
         return c;
     }
@@ -252,16 +288,22 @@ export class Model {
     return false;
   }
 
-  /** deriveCap: the derived cap (maybe null) or an error. */
+  /**
+   * deriveCap: the derived cap (maybe null) or an error. With MCS a reply cap
+   * derives like any other cap; a frame copy is unmapped; a page table can
+   * only be copied once mapped.
+   */
   derive(s: SlotId, c: MCap): MCap | number {
     switch (c.type) {
       case CapType.Untyped:
         return this.hasChildren(s) ? E.RevokeFirst : c;
-      case CapType.Reply:
       case CapType.IRQControl:
+      case CapType.Zombie:
         return NULL_CAP;
       case CapType.PageTable:
-        return E.IllegalOperation; // retyped page tables are unmapped
+        return c.mapped === null ? E.IllegalOperation : c;
+      case CapType.Frame:
+        return { ...c, mapped: null };
       default:
         return c;
     }
@@ -295,36 +337,83 @@ export class Model {
   deleteCap(s: SlotId): void {
     const c = this.slots.get(s);
     if (c === undefined) return;
+    const final = this.isFinal(s, c);
     const up = this.parent.get(s) ?? null;
     this.slots.delete(s);
     this.parent.delete(s);
     this.original.delete(s);
     for (const [k, p] of this.parent) if (p === s) this.parent.set(k, up);
-    for (const other of this.slots.values()) if (this.sameObject(other, c)) return;
-    this.finalise(c);
+    this.finalise(c, final);
   }
 
-  private finalise(c: MCap): void {
+  /** seL4's finaliseCap: what happens to an object when a cap to it goes (mostly: its last cap). */
+  private finalise(c: MCap, final: boolean): void {
+    if (final && c.type !== CapType.Untyped) this.note(`final-${CapType[c.type]}`);
     switch (c.type) {
-      case CapType.Endpoint: {
-        const ep = this.endpoints.get(c.obj);
-        if (ep !== undefined) for (const t of ep.queue) this.threads[t]!.state = TState.Runnable;
-        this.endpoints.delete(c.obj);
+      case CapType.Endpoint:
+        if (final) {
+          cancelAllIPC(this, c.obj);
+          this.endpoints.delete(c.obj);
+        }
         return;
-      }
-      case CapType.Notification: {
-        const n = this.notifications.get(c.obj);
-        if (n !== undefined) for (const t of n.queue) this.threads[t]!.state = TState.Runnable;
-        this.notifications.delete(c.obj);
+      case CapType.Notification:
+        if (final) {
+          const n = this.notifications.get(c.obj)!;
+          if (n.bound !== null) unbindNotification(this, n.bound);
+          if (n.sc !== null) {
+            this.sc(n.sc).ntfn = null;
+            n.sc = null;
+          }
+          cancelAllSignals(this, c.obj);
+          this.notifications.delete(c.obj);
+        }
         return;
-      }
+      case CapType.Reply:
+        if (final) {
+          const t = this.replies.get(c.obj)!.tcb;
+          if (t !== null) {
+            // A caller waiting on it loses it (and gets a donated SC back); a receiver stops receiving.
+            if (this.tcb(t).state === TState.BlockedOnReply) replyRemove(this, c.obj, t);
+            else cancelIPC(this, t);
+          }
+          this.replies.delete(c.obj);
+        }
+        return;
       case CapType.CNode: {
+        if (!final) return;
         const radix = this.cnodes.get(c.obj);
         if (radix === undefined) return;
         this.cnodes.delete(c.obj);
         for (let i = 0; i < 2 ** radix; i++) this.deleteCap(slotId(c.obj, i));
         return;
       }
+      case CapType.Thread: {
+        if (!final || !this.tcbs.has(c.obj)) return;
+        const t = this.tcb(c.obj);
+        unbindNotification(this, c.obj);
+        if (t.sc !== null) schedContextUnbindTCB(this, t.sc);
+        suspend(this, c.obj);
+        this.tcbs.delete(c.obj);
+        for (let i = 0; i < TCB_SLOTS; i++) this.deleteCap(tcbSlotId(c.obj, i));
+        return;
+      }
+      case CapType.SchedContext:
+        if (final) {
+          schedContextUnbindAll(this, c.obj);
+          this.scs.delete(c.obj);
+        }
+        return;
+      case CapType.Frame:
+        // Every frame cap carries its own mapping: deleting a mapped one unmaps it.
+        if (c.mapped !== null) unmapPage(this, c);
+        return;
+      case CapType.PageTable:
+        if (final && c.mapped !== null) {
+          if (findVSpaceForASID(this, c.mapped.asid) === c.obj) deleteASID(this, c.mapped.asid, c.obj);
+          else unmapPageTable(this, c.mapped.asid, c.mapped.vaddr, c.obj);
+        }
+        if (final) this.pageTables.delete(c.obj);
+        return;
       default:
         return;
     }
@@ -352,42 +441,159 @@ export class Model {
     }
   }
 
-  // ---------------------------------------------------------- invocations
+  // ------------------------------------------------------ system calls
 
-  /** seL4_Call on a kernel object: the error (null if the thread took a cap fault instead). */
-  call(tid: number, cptr: bigint, label: number, args: bigint[], capPtrs: bigint[]): StepResult {
-    const target = this.lookupSlot(tid, cptr);
-    if (target === null) return this.fault(tid);
+  private begin(t: number): void {
+    this.cur = t;
+    this.deliveries = [];
+    this.replyMRs = null;
+  }
+
+  private result(err: number | null): StepResult {
+    if (err !== null) this.note(err === 0 ? 'ok' : `err:${ERROR_NAMES[err]}`);
+    return { err, reply: err === 0 ? this.replyMRs : null, deliveries: this.deliveries };
+  }
+
+  /** A cap fault with no fault handler: the thread stops. */
+  fault(t: number): void {
+    this.tcb(t).state = TState.Inactive;
+    this.note('fault');
+  }
+
+  /** seL4_Call: invoke a cap and wait for the reply. */
+  call(t: number, cptr: bigint, msg: Message): StepResult {
+    this.begin(t);
+    return this.result(this.handleInvocation(t, cptr, msg, true, true, true, false));
+  }
+
+  /** seL4_Send / seL4_NBSend. */
+  send(t: number, cptr: bigint, msg: Message, blocking: boolean): StepResult {
+    this.begin(t);
+    this.handleInvocation(t, cptr, msg, false, blocking, false, false);
+    return this.result(null);
+  }
+
+  /** seL4_Recv / seL4_NBRecv (canReply, with a reply cap) and seL4_Wait / seL4_NBWait. */
+  recv(t: number, cptr: bigint, blocking: boolean, canReply: boolean, replyCptr: bigint): StepResult {
+    this.begin(t);
+    this.handleRecv(t, cptr, blocking, canReply, replyCptr);
+    return this.result(null);
+  }
+
+  /** seL4_ReplyRecv: invoke the reply cap (a non-blocking send phase), then Recv with it. */
+  replyRecv(t: number, replyCptr: bigint, epCptr: bigint, msg: Message): StepResult {
+    this.begin(t);
+    this.handleInvocation(t, replyCptr, msg, false, false, true, true);
+    this.handleRecv(t, epCptr, true, true, replyCptr);
+    return this.result(null);
+  }
+
+  /** seL4_NBSendRecv: a non-blocking send to dest (may donate), then Recv with a reply cap. */
+  nbSendRecv(t: number, destCptr: bigint, epCptr: bigint, replyCptr: bigint, msg: Message): StepResult {
+    this.begin(t);
+    this.handleInvocation(t, destCptr, msg, false, false, true, true);
+    this.handleRecv(t, epCptr, true, true, replyCptr);
+    return this.result(null);
+  }
+
+  /**
+   * seL4's handleInvocation: look up the cap and the extra caps (a failed
+   * lookup is a fault if blocking, else nothing happens), decode and
+   * perform. Returns the label of the kernel's reply to a Call, or null.
+   */
+  private handleInvocation(t: number, cptr: bigint, msg: Message, isCall: boolean, isBlocking: boolean, canDonate: boolean, firstPhase: boolean): number | null {
+    const slot = this.lookupSlot(t, cptr);
+    if (slot === null) {
+      if (isBlocking) this.fault(t);
+      return null;
+    }
     const extra: SlotId[] = [];
-    for (const p of capPtrs) {
-      const s = this.lookupSlot(tid, p);
-      if (s === null) return this.fault(tid);
+    for (const p of msg.caps) {
+      const s = this.lookupSlot(t, p);
+      if (s === null) {
+        if (isBlocking) this.fault(t);
+        return null;
+      }
       extra.push(s);
     }
-    const c = this.cap(target);
-    let err: number;
+    const m: Message = msg.mrs.length > MSG_MAX_LENGTH ? { ...msg, mrs: msg.mrs.slice(0, MSG_MAX_LENGTH) } : msg;
+    const status = this.decodeInvocation(t, m, slot, extra, isBlocking, isCall, canDonate, firstPhase);
+    if (status !== E.NoError) return isCall ? status : null;
+    // Still restarting (not blocked, stopped or faulted): a Call gets the success reply.
+    return isCall && this.tcb(t).state === TState.Runnable ? E.NoError : null;
+  }
+
+  /** seL4's decodeInvocation: dispatch on the invoked cap's type. */
+  private decodeInvocation(t: number, msg: Message, slot: SlotId, extra: SlotId[], block: boolean, call: boolean, canDonate: boolean, firstPhase: boolean): number {
+    const c = this.cap(slot);
     switch (c.type) {
       case CapType.Null:
-        err = E.InvalidCapability;
-        break;
-      case CapType.CNode:
-        err = this.cnodeInvocation(label, args, extra, c);
-        break;
+        return E.InvalidCapability;
+      case CapType.Endpoint:
+        if ((c.rights & RIGHT_WRITE) === 0) return E.InvalidCapability;
+        sendIPC(this, block, call, c.badge, (c.rights & RIGHT_GRANT) !== 0, (c.rights & 8) !== 0, canDonate, t, c.obj, msg);
+        return E.NoError;
+      case CapType.Notification:
+        if ((c.rights & RIGHT_WRITE) === 0) return E.InvalidCapability;
+        sendSignal(this, c.obj, c.badge);
+        return E.NoError;
+      case CapType.Reply:
+        doReplyTransfer(this, t, c.obj, (c.rights & RIGHT_GRANT) !== 0, msg);
+        return E.NoError;
       case CapType.Untyped:
-        err = this.retype(label, args, extra, target, c);
-        break;
+        return this.retype(msg.label, msg.mrs, extra, slot, c);
+      case CapType.Frame:
+      case CapType.PageTable:
+      case CapType.ASIDPool:
+        return decodeArchInvocation(this, msg.label, msg.mrs, extra, slot, c, call);
       default:
-        throw new Error(`model: Call on a ${CapType[c.type]} cap is outside the model`);
+        break;
     }
-    return { err, deliveries: [] };
+    // With MCS, the send phase of ReplyRecv / NBSendRecv may not invoke these.
+    if (firstPhase) return E.InvalidCapability;
+    switch (c.type) {
+      case CapType.CNode:
+        return this.cnodeInvocation(msg.label, msg.mrs, extra, c);
+      case CapType.Thread:
+        return decodeTCBInvocation(this, msg.label, msg.mrs, extra, c, call);
+      case CapType.SchedContext:
+        return decodeSchedContextInvocation(this, msg.label, extra, c);
+      case CapType.SchedControl:
+        return decodeSchedControlInvocation(this, msg.label, msg.mrs, extra);
+      default:
+        throw new Error(`model: invoking a ${CapType[c.type]} cap is outside the model`);
+    }
   }
 
-  private fault(tid: number): StepResult {
-    this.threads[tid]!.state = TState.Inactive;
-    return { err: null, deliveries: [] };
+  /** seL4's handleRecv (MCS). */
+  private handleRecv(t: number, cptr: bigint, blocking: boolean, canReply: boolean, replyCptr: bigint): void {
+    const s = this.lookupSlot(t, cptr);
+    if (s === null) return this.fault(t);
+    const c = this.cap(s);
+    if (c.type === CapType.Endpoint && (c.rights & RIGHT_READ) !== 0) {
+      let reply: number | null = null;
+      if (canReply) {
+        // seL4's lookupReply: the reply register must name a reply cap.
+        const r = this.lookupSlot(t, replyCptr);
+        if (r === null || this.cap(r).type !== CapType.Reply) return this.fault(t);
+        reply = this.cap(r).obj;
+      }
+      receiveIPC(this, t, c.obj, blocking, reply);
+      return;
+    }
+    if (c.type === CapType.Notification && (c.rights & RIGHT_READ) !== 0) {
+      const bound = this.notifications.get(c.obj)!.bound;
+      if (bound === null || bound === t) {
+        receiveSignal(this, t, c.obj, blocking);
+        return;
+      }
+    }
+    this.fault(t);
   }
 
-  private cnodeInvocation(label: number, a: bigint[], extra: SlotId[], node: MCap): number {
+  // -------------------------------------------------- CNode and Untyped
+
+  private cnodeInvocation(label: number, a: readonly bigint[], extra: SlotId[], node: MCap): number {
     const L = { Revoke: 17, Delete: 18, CancelBadgedSends: 19, Copy: 20, Mint: 21, Move: 22, Mutate: 23, Rotate: 24 };
     if (label < L.Revoke || label > L.Rotate) return E.IllegalOperation;
     if (a.length < 2) return E.TruncatedMessage;
@@ -433,22 +639,13 @@ export class Model {
     if (label === L.CancelBadgedSends) {
       const c = this.cap(dest);
       if (c.type !== CapType.Endpoint || c.rights !== 15) return E.IllegalOperation;
-      if (c.badge !== 0n) {
-        const ep = this.endpoints.get(c.obj)!;
-        const keep: number[] = [];
-        for (const tid of ep.queue) {
-          const th = this.threads[tid]!;
-          if (th.state === TState.BlockedOnSend && th.badge === c.badge) th.state = TState.Runnable;
-          else keep.push(tid);
-        }
-        ep.queue = keep;
-      }
+      if (c.badge !== 0n) cancelBadgedSends(this, c.obj, c.badge);
       return E.NoError;
     }
     throw new Error('model: CNode_Rotate is outside the model');
   }
 
-  private retype(label: number, a: bigint[], extra: SlotId[], utSlot: SlotId, ut: MCap): number {
+  private retype(label: number, a: readonly bigint[], extra: SlotId[], utSlot: SlotId, ut: MCap): number {
     if (label !== 1) return E.IllegalOperation;
     if (a.length < 6 || extra.length < 1) return E.TruncatedMessage;
     const [type, userSize, nodeIndex, nodeDepth, nodeOffset, nodeWindow] = a as [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -456,9 +653,9 @@ export class Model {
     if (userSize >= BigInt(WORD_BITS)) return E.RangeError;
     const bits = objectBits(Number(type), Number(userSize));
     if (bits > MAX_UNTYPED_BITS) return E.RangeError;
-    if (type === 4n && userSize === 0n) return E.InvalidArgument;
-    if (type === 0n && userSize < BigInt(MIN_UNTYPED_BITS)) return E.InvalidArgument;
-    if (type === 5n && userSize < BigInt(MIN_SC_BITS)) return E.InvalidArgument;
+    if (type === BigInt(OBJ.CNode) && userSize === 0n) return E.InvalidArgument;
+    if (type === BigInt(OBJ.Untyped) && userSize < BigInt(MIN_UNTYPED_BITS)) return E.InvalidArgument;
+    if (type === BigInt(OBJ.SchedContext) && userSize < BigInt(MIN_SC_BITS)) return E.InvalidArgument;
     let destNode: MCap;
     if (nodeDepth === 0n) {
       destNode = this.cap(extra[0]!);
@@ -491,134 +688,39 @@ export class Model {
     return E.NoError;
   }
 
+  /** seL4's createObject: a fresh object (its memory is zeroed) and the original cap to it. */
   private newObject(type: number, addr: number, userSize: number, bits: number): MCap {
     switch (type) {
-      case 0:
+      case OBJ.Untyped:
         return makeCap(CapType.Untyped, addr, userSize);
-      case 1:
+      case OBJ.TCB:
+        this.tcbs.set(addr, {
+          addr, state: TState.Inactive, on: 0, reply: null, sending: null, prio: 0, mcp: 0, sc: null, ntfn: null,
+          rcv: { cnode: 0n, index: 0n, depth: 0n }, hasBuffer: false, regs: new Array<bigint>(32).fill(0n),
+        });
         return makeCap(CapType.Thread, addr, bits);
-      case 2:
+      case OBJ.Endpoint:
         this.endpoints.set(addr, { queue: [] });
         return makeCap(CapType.Endpoint, addr, bits, { rights: 15 });
-      case 3:
-        this.notifications.set(addr, { active: false, word: 0n, queue: [] });
+      case OBJ.Notification:
+        this.notifications.set(addr, { active: false, word: 0n, queue: [], bound: null, sc: null });
         return makeCap(CapType.Notification, addr, bits, { rights: RIGHT_READ | RIGHT_WRITE });
-      case 4:
+      case OBJ.CNode:
         this.cnodes.set(addr, userSize);
         return makeCap(CapType.CNode, addr, userSize);
-      case 5:
+      case OBJ.SchedContext:
+        this.scs.set(addr, {
+          sizeBits: userSize, tcb: null, ntfn: null, replies: [], configured: false, budget: 0, period: 0, maxRefills: 0, badge: 0n, sporadic: false,
+        });
         return makeCap(CapType.SchedContext, addr, bits);
-      case 6:
+      case OBJ.Reply:
+        this.replies.set(addr, { tcb: null });
         return makeCap(CapType.Reply, addr, bits, { rights: RIGHT_GRANT });
-      case 10:
+      case OBJ.PageTable:
+        this.pageTables.set(addr, new Map());
         return makeCap(CapType.PageTable, addr, bits);
       default:
-        return makeCap(CapType.Frame, addr, bits, { rights: 3 });
+        return makeCap(CapType.Frame, addr, bits, { rights: VM_READ_WRITE });
     }
-  }
-
-  /**
-   * TCB_Resume of a model thread by the root task (the environment): a blocked
-   * or inactive thread has its IPC cancelled and is restarted (seL4's restart).
-   */
-  resume(tid: number): void {
-    const t = this.threads[tid]!;
-    if (t.state === TState.Runnable) return;
-    if (t.state === TState.BlockedOnSend || t.state === TState.BlockedOnReceive) {
-      const ep = this.endpoints.get(t.on)!;
-      ep.queue = ep.queue.filter((x) => x !== tid);
-    } else if (t.state === TState.BlockedOnNotification) {
-      const n = this.notifications.get(t.on)!;
-      n.queue = n.queue.filter((x) => x !== tid);
-    }
-    t.state = TState.Runnable;
-  }
-
-  // ------------------------------------------------------------------ IPC
-
-  /** Send / NBSend (Signal on a notification). Errors of a non-Call invocation are not reported. */
-  send(tid: number, cptr: bigint, blocking: boolean, label: number, mr0: bigint): StepResult {
-    const s = this.lookupSlot(tid, cptr);
-    if (s === null) return blocking ? this.fault(tid) : { err: null, deliveries: [] };
-    const c = this.cap(s);
-    const out: StepResult = { err: null, deliveries: [] };
-    if (c.type === CapType.Null) return out;
-    if (c.type === CapType.Notification) {
-      if ((c.rights & RIGHT_WRITE) === 0) return out;
-      const n = this.notifications.get(c.obj)!;
-      if (n.queue.length > 0) {
-        const w = n.queue.shift()!;
-        this.threads[w]!.state = TState.Runnable;
-        out.deliveries.push({ tid: w, badge: c.badge, label: null, mr0: null });
-      } else if (n.active) {
-        n.word |= c.badge;
-      } else {
-        n.active = true;
-        n.word = c.badge;
-      }
-      return out;
-    }
-    if (c.type !== CapType.Endpoint) throw new Error(`model: Send to a ${CapType[c.type]} cap is outside the model`);
-    if ((c.rights & RIGHT_WRITE) === 0) return out;
-    const ep = this.endpoints.get(c.obj)!;
-    const head = ep.queue[0];
-    if (head !== undefined && this.threads[head]!.state === TState.BlockedOnReceive) {
-      ep.queue.shift();
-      this.threads[head]!.state = TState.Runnable;
-      out.deliveries.push({ tid: head, badge: c.badge, label, mr0 });
-    } else if (blocking) {
-      const t = this.threads[tid]!;
-      Object.assign(t, { state: TState.BlockedOnSend, on: c.obj, badge: c.badge, label, mr0 });
-      ep.queue.push(tid);
-    }
-    return out;
-  }
-
-  /**
-   * Recv / NBRecv (canReply) and Wait / NBWait (Poll on a notification). With
-   * MCS, receiving on an endpoint through Recv needs a reply-object cap in the
-   * reply register: anything else is a cap fault (seL4's lookupReply). The
-   * model has no reply objects, so only the fault case is in it.
-   */
-  recv(tid: number, cptr: bigint, blocking: boolean, canReply = false, replyCptr = 0n): StepResult {
-    const s = this.lookupSlot(tid, cptr);
-    const out: StepResult = { err: null, deliveries: [] };
-    if (s === null) return this.fault(tid);
-    const c = this.cap(s);
-    const t = this.threads[tid]!;
-    if (c.type === CapType.Notification && (c.rights & RIGHT_READ) !== 0) {
-      const n = this.notifications.get(c.obj)!;
-      if (n.active) {
-        out.deliveries.push({ tid, badge: n.word, label: null, mr0: null });
-        n.active = false;
-        n.word = 0n;
-      } else if (blocking) {
-        Object.assign(t, { state: TState.BlockedOnNotification, on: c.obj });
-        n.queue.push(tid);
-      } else {
-        out.deliveries.push({ tid, badge: 0n, label: null, mr0: null });
-      }
-      return out;
-    }
-    if (c.type !== CapType.Endpoint || (c.rights & RIGHT_READ) === 0) return this.fault(tid);
-    if (canReply) {
-      const r = this.lookupSlot(tid, replyCptr);
-      if (r === null || this.cap(r).type !== CapType.Reply) return this.fault(tid);
-      throw new Error('model: receiving with a reply object is outside the model');
-    }
-    const ep = this.endpoints.get(c.obj)!;
-    const head = ep.queue[0];
-    if (head !== undefined && this.threads[head]!.state === TState.BlockedOnSend) {
-      ep.queue.shift();
-      const sender = this.threads[head]!;
-      sender.state = TState.Runnable;
-      out.deliveries.push({ tid, badge: sender.badge, label: sender.label, mr0: sender.mr0 });
-    } else if (blocking) {
-      Object.assign(t, { state: TState.BlockedOnReceive, on: c.obj });
-      ep.queue.push(tid);
-    } else {
-      out.deliveries.push({ tid, badge: 0n, label: null, mr0: null });
-    }
-    return out;
   }
 }
