@@ -10,7 +10,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { testMachine } from './support/harness.js';
 import * as s from '../src/user/index.js';
-import { INVARIANTS, InvariantViolation, violatedInvariants } from '../src/kernel/invariants/index.js';
+import { checkInvariants, INVARIANTS, InvariantViolation, violatedInvariants } from '../src/kernel/invariants/index.js';
+import { capStateGeneration } from '../src/kernel/capgen.js';
 import type { Kernel } from '../src/kernel/kernel.js';
 import { SchedulerAction } from '../src/kernel/kernel.js';
 import { Cap, CapType } from '../src/kernel/cap.js';
@@ -97,10 +98,20 @@ function fn(name: string): (k: Kernel) => void {
   return e[1];
 }
 
-/** The named invariant holds, then fails after corrupt(). */
+/**
+ * The named invariant holds, then fails after corrupt(): both within a full
+ * check (checkInvariants, which reuses what it can of the previous check, so
+ * a check just before the corruption primes its caches) and called on its own.
+ */
 function caught(r: Rich, name: string, corrupt: () => void): void {
   fn(name)(r.k);
+  checkInvariants(r.k);
   corrupt();
+  const found = violatedInvariants(r.k);
+  assert.ok(
+    found.some((v) => v.startsWith(`${name}: `)),
+    `a full check right after a clean one misses the corruption (found: ${found.join('; ') || 'nothing'})`,
+  );
   assert.throws(
     () => fn(name)(r.k),
     (e: unknown) => e instanceof InvariantViolation && e.invariant === name,
@@ -250,6 +261,64 @@ describe('kernel invariants', () => {
     const slot = lookupPTSlot(k, root, frame.mappedAddr + 4096);
     const ppn = frame.paddr / 4096;
     k.writeWord(slot.paddr, pteHi(ppn), pteLo(ppn, PTE_V | PTE_R | PTE_U | PTE_A));
+  });
+
+  corruption('readyQueues', 'a non-empty ready queue whose bitmap bit is clear', (r) => {
+    const t = readyThread(r);
+    const k = r.k;
+    const b = t.domain * (((k.config.numPriorities + 31) >>> 5) << 5) + t.priority;
+    k.readyBitmap[b >>> 5] = k.readyBitmap[b >>> 5]! & ~(1 << (b & 31));
+  });
+  corruption('readyQueues', 'a bitmap bit set for an empty ready queue', (r) => {
+    const k = r.k;
+    const p = k.config.numPriorities - 1;
+    assert.equal(k.readyHead[p], null);
+    k.readyBitmap[p >>> 5] = k.readyBitmap[p >>> 5]! | (1 << (p & 31));
+  });
+  corruption('asidTable', 'an ASID far into the pool assigned to a page table without a cap', (r) => {
+    r.k.asids.pools[0]!.entries[300] = 0x80400000;
+  });
+  corruption('vspaceMappings', 'a PTE, alone in its part of the table, pointing at a frame no cap maps there', (r) => {
+    const k = r.k;
+    const root = k.asids.pools[0]!.entries[1]!;
+    const frame = rootSlot(r, r.cptr.frame!).cap;
+    // The last entry of the leaf table that maps the frame.
+    const slot = lookupPTSlot(k, root, Math.floor(frame.mappedAddr / 0x200000) * 0x200000 + 511 * 4096);
+    assert.equal(slot.bitsLeft, 12);
+    assert.equal(k.readWordLo(slot.paddr), 0);
+    const ppn = frame.paddr / 4096;
+    k.writeWord(slot.paddr, pteHi(ppn), pteLo(ppn, PTE_V | PTE_R | PTE_U | PTE_A));
+  });
+
+  it('every write to capability state counts in the capability-state generation (the checker reuses scans by it)', () => {
+    const r = richState();
+    const s1 = rootSlot(r, r.cptr.epCopy!);
+    const c = s1.cap;
+    const o = c.obj!;
+    const writes: [string, () => void][] = [
+      ['slot.cap', () => (s1.cap = c)],
+      ['slot.mdbPrev', () => (s1.mdbPrev = s1.mdbPrev)],
+      ['slot.mdbNext', () => (s1.mdbNext = s1.mdbNext)],
+      ['slot.revocable', () => (s1.revocable = s1.revocable)],
+      ['slot.firstBadged', () => (s1.firstBadged = s1.firstBadged)],
+      ['object.live', () => (o.live = o.live)],
+    ];
+    // Every field of a Cap is an accessor with a setter (a plain field would escape the count).
+    const proto = Object.getOwnPropertyDescriptors(Cap.prototype);
+    for (const [f, d] of Object.entries(proto)) {
+      if (d.set !== undefined) writes.push([`cap.${f}`, () => ((c as unknown as Record<string, unknown>)[f] = (c as unknown as Record<string, unknown>)[f])]);
+    }
+    assert.ok(writes.length >= 6 + 17, 'every Cap field has a setter');
+    for (const [what, write] of writes) {
+      const g = capStateGeneration[0]!;
+      write();
+      assert.ok(capStateGeneration[0]! > g, `writing ${what} is not counted`);
+    }
+    // No Cap, Slot or kernel object field that the scan reads is a plain (uncounted) property.
+    assert.deepEqual(Object.keys(c), []);
+    assert.deepEqual(Object.keys(s1).sort(), ['index', 'owner']);
+    assert.ok(!Object.keys(o).includes('live'));
+    checkInvariants(r.k);
   });
 
   it('no false alarm when an original endpoint cap goes and its badged children become siblings', () => {

@@ -7,6 +7,7 @@
  * (an untyped's free index, a frame's or page table's mapping) are mutated,
  * and only on the Cap stored in the slot that owns them.
  */
+import { capStateWritten } from './capgen.js';
 import type { KernelObject } from './object/kobject.js';
 
 /** Capability types (seL4's cap_tag, generic and RISC-V). */
@@ -51,73 +52,200 @@ export class Cap {
   /** Shared null capability; never mutated. */
   static readonly NULL: Cap = new Cap(CapType.Null, null, 0, 0);
 
-  type: CapType;
-  /** The kernel object named (null for untyped, frames, page tables and control caps). */
-  obj: KernelObject | null;
-  /** Physical address of the object or region. */
-  paddr: number;
-  /**
-   * Size in bits: untyped block size, CNode radix + slot bits is NOT stored here
-   * (see radix); frame size (12, 21, 30); scheduling context size.
-   */
-  sizeBits: number;
-  /** Rights bits (RIGHT_*) for endpoint, notification, reply; VMRights for frames. */
-  rights: number;
-  /** Badge, 64-bit, as two uint32 halves (endpoint, notification). */
-  badgeHi: number;
-  badgeLo: number;
-  /** CNode guard (up to 58 bits) as two uint32 halves, guard size and radix. */
-  guardHi: number;
-  guardLo: number;
-  guardSize: number;
-  radix: number;
-  /** Untyped: free index in bytes from paddr. */
-  freeIndex: number;
-  /** Untyped / frame: device memory. */
-  isDevice: boolean;
-  /** Frame / page table: mapping. */
-  mappedASID: number;
-  mappedAddr: number;
-  isMapped: boolean;
-  /** IRQ handler: IRQ number. ASID pool: ASID base. SchedControl: core. */
-  word: number;
+  // The fields, private: every write goes through a setter below that counts
+  // it in the capability-state generation (capgen.ts). The constructor and
+  // clone fill a cap no slot holds yet, so they write the fields directly.
+  #type: CapType;
+  #obj: KernelObject | null;
+  #paddr: number;
+  #sizeBits: number;
+  #rights: number;
+  #badgeHi: number;
+  #badgeLo: number;
+  #guardHi: number;
+  #guardLo: number;
+  #guardSize: number;
+  #radix: number;
+  #freeIndex: number;
+  #isDevice: boolean;
+  #mappedASID: number;
+  #mappedAddr: number;
+  #isMapped: boolean;
+  #word: number;
 
   constructor(type: CapType, obj: KernelObject | null, paddr: number, sizeBits: number) {
-    this.type = type;
-    this.obj = obj;
-    this.paddr = paddr;
-    this.sizeBits = sizeBits;
-    this.rights = 0;
-    this.badgeHi = 0;
-    this.badgeLo = 0;
-    this.guardHi = 0;
-    this.guardLo = 0;
-    this.guardSize = 0;
-    this.radix = 0;
-    this.freeIndex = 0;
-    this.isDevice = false;
-    this.mappedASID = ASID_INVALID;
-    this.mappedAddr = 0;
-    this.isMapped = false;
-    this.word = 0;
+    this.#type = type;
+    this.#obj = obj;
+    this.#paddr = paddr;
+    this.#sizeBits = sizeBits;
+    this.#rights = 0;
+    this.#badgeHi = 0;
+    this.#badgeLo = 0;
+    this.#guardHi = 0;
+    this.#guardLo = 0;
+    this.#guardSize = 0;
+    this.#radix = 0;
+    this.#freeIndex = 0;
+    this.#isDevice = false;
+    this.#mappedASID = ASID_INVALID;
+    this.#mappedAddr = 0;
+    this.#isMapped = false;
+    this.#word = 0;
   }
 
   clone(): Cap {
-    const c = new Cap(this.type, this.obj, this.paddr, this.sizeBits);
-    c.rights = this.rights;
-    c.badgeHi = this.badgeHi;
-    c.badgeLo = this.badgeLo;
-    c.guardHi = this.guardHi;
-    c.guardLo = this.guardLo;
-    c.guardSize = this.guardSize;
-    c.radix = this.radix;
-    c.freeIndex = this.freeIndex;
-    c.isDevice = this.isDevice;
-    c.mappedASID = this.mappedASID;
-    c.mappedAddr = this.mappedAddr;
-    c.isMapped = this.isMapped;
-    c.word = this.word;
+    const c = new Cap(this.#type, this.#obj, this.#paddr, this.#sizeBits);
+    c.#rights = this.#rights;
+    c.#badgeHi = this.#badgeHi;
+    c.#badgeLo = this.#badgeLo;
+    c.#guardHi = this.#guardHi;
+    c.#guardLo = this.#guardLo;
+    c.#guardSize = this.#guardSize;
+    c.#radix = this.#radix;
+    c.#freeIndex = this.#freeIndex;
+    c.#isDevice = this.#isDevice;
+    c.#mappedASID = this.#mappedASID;
+    c.#mappedAddr = this.#mappedAddr;
+    c.#isMapped = this.#isMapped;
+    c.#word = this.#word;
     return c;
+  }
+
+  /** The cap type. */
+  get type(): CapType {
+    return this.#type;
+  }
+  set type(v: CapType) {
+    this.#type = v;
+    capStateWritten();
+  }
+  /** The kernel object named (null for untyped, frames, page tables and control caps). */
+  get obj(): KernelObject | null {
+    return this.#obj;
+  }
+  set obj(v: KernelObject | null) {
+    this.#obj = v;
+    capStateWritten();
+  }
+  /** Physical address of the object or region. */
+  get paddr(): number {
+    return this.#paddr;
+  }
+  set paddr(v: number) {
+    this.#paddr = v;
+    capStateWritten();
+  }
+  /** Size in bits: untyped block size, frame size (12, 21, 30), scheduling context size (a CNode's size is radix + slot bits, see radix). */
+  get sizeBits(): number {
+    return this.#sizeBits;
+  }
+  set sizeBits(v: number) {
+    this.#sizeBits = v;
+    capStateWritten();
+  }
+  /** Rights bits (RIGHT_*) for endpoint, notification, reply; VMRights for frames. */
+  get rights(): number {
+    return this.#rights;
+  }
+  set rights(v: number) {
+    this.#rights = v;
+    capStateWritten();
+  }
+  /** Badge, 64-bit, as two uint32 halves (endpoint, notification): high half. */
+  get badgeHi(): number {
+    return this.#badgeHi;
+  }
+  set badgeHi(v: number) {
+    this.#badgeHi = v;
+    capStateWritten();
+  }
+  /** Badge: low half. */
+  get badgeLo(): number {
+    return this.#badgeLo;
+  }
+  set badgeLo(v: number) {
+    this.#badgeLo = v;
+    capStateWritten();
+  }
+  /** CNode guard (up to 58 bits) as two uint32 halves: high half. */
+  get guardHi(): number {
+    return this.#guardHi;
+  }
+  set guardHi(v: number) {
+    this.#guardHi = v;
+    capStateWritten();
+  }
+  /** CNode guard: low half. */
+  get guardLo(): number {
+    return this.#guardLo;
+  }
+  set guardLo(v: number) {
+    this.#guardLo = v;
+    capStateWritten();
+  }
+  /** CNode guard size. */
+  get guardSize(): number {
+    return this.#guardSize;
+  }
+  set guardSize(v: number) {
+    this.#guardSize = v;
+    capStateWritten();
+  }
+  /** CNode radix. */
+  get radix(): number {
+    return this.#radix;
+  }
+  set radix(v: number) {
+    this.#radix = v;
+    capStateWritten();
+  }
+  /** Untyped: free index in bytes from paddr. */
+  get freeIndex(): number {
+    return this.#freeIndex;
+  }
+  set freeIndex(v: number) {
+    this.#freeIndex = v;
+    capStateWritten();
+  }
+  /** Untyped / frame: device memory. */
+  get isDevice(): boolean {
+    return this.#isDevice;
+  }
+  set isDevice(v: boolean) {
+    this.#isDevice = v;
+    capStateWritten();
+  }
+  /** Frame / page table: ASID of the mapping. */
+  get mappedASID(): number {
+    return this.#mappedASID;
+  }
+  set mappedASID(v: number) {
+    this.#mappedASID = v;
+    capStateWritten();
+  }
+  /** Frame / page table: virtual address of the mapping. */
+  get mappedAddr(): number {
+    return this.#mappedAddr;
+  }
+  set mappedAddr(v: number) {
+    this.#mappedAddr = v;
+    capStateWritten();
+  }
+  /** Frame / page table: mapped. */
+  get isMapped(): boolean {
+    return this.#isMapped;
+  }
+  set isMapped(v: boolean) {
+    this.#isMapped = v;
+    capStateWritten();
+  }
+  /** IRQ handler: IRQ number. ASID pool: ASID base. SchedControl: core. */
+  get word(): number {
+    return this.#word;
+  }
+  set word(v: number) {
+    this.#word = v;
+    capStateWritten();
   }
 
   get isNull(): boolean {

@@ -4,15 +4,17 @@
  * function that throws InvariantViolation naming itself; INVARIANTS registers
  * them and checkInvariants runs them all after a kernel entry. The checks are
  * linear in the number of objects and slots: one shared pass over the caps and
- * the MDB (capscan.ts) and one over the objects (objscan.ts) serve them all.
+ * the MDB (capscan.ts) and one over the registries (objscan.ts) serve them all,
+ * computed once per checkInvariants run (batch.ts). Every run checks the whole
+ * state; the capability pass is reused only while provably nothing it read has
+ * changed (capscan.ts, capgen.ts).
  */
 import type { Kernel } from '../kernel.js';
 import type { Slot } from '../slot.js';
-import { beginBatch, endBatch } from './capscan.js';
+import { beginBatch, endBatch } from './batch.js';
 import { capsInsideUntyped, capsNameLiveObjects, objectsHaveCaps, untypedObjectsDisjoint } from './caps.js';
 import { callStacks, endpointQueues, notificationBinding, notificationQueues, replyObjects } from './ipc.js';
 import { mdbObjectRuns, mdbWellFormed } from './mdb.js';
-import { beginObjBatch, endObjBatch } from './objscan.js';
 import {
   currentThread,
   idleThread,
@@ -83,12 +85,10 @@ export const INVARIANTS: ReadonlyArray<[string, (k: Kernel) => void]> = [
 /** Run every invariant over the current kernel state; throws the first InvariantViolation. */
 export function checkInvariants(k: Kernel): void {
   beginBatch();
-  beginObjBatch();
   try {
     for (let i = 0; i < INVARIANTS.length; i++) INVARIANTS[i]![1](k);
   } finally {
     endBatch();
-    endObjBatch();
   }
 }
 
@@ -96,7 +96,6 @@ export function checkInvariants(k: Kernel): void {
 export function violatedInvariants(k: Kernel): string[] {
   const out: string[] = [];
   beginBatch();
-  beginObjBatch();
   try {
     for (const [name, f] of INVARIANTS) {
       try {
@@ -107,7 +106,6 @@ export function violatedInvariants(k: Kernel): string[] {
     }
   } finally {
     endBatch();
-    endObjBatch();
   }
   return out;
 }

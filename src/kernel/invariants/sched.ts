@@ -23,6 +23,11 @@ function fail(name: string, detail: string): never {
   throw new InvariantViolation(name, detail);
 }
 
+/** The registered threads (k.tcbs), as the array objscan.ts keeps of them: iterating it is cheaper than the set. */
+function threads(k: Kernel): readonly TCB[] {
+  return objScan(k).tcbs;
+}
+
 function runnable(t: TCB): boolean {
   return t.state === ThreadState.Running || t.state === ThreadState.Restart;
 }
@@ -82,7 +87,7 @@ export function schedContexts(k: Kernel): void {
   const o = objScan(k);
   for (const sc of o.scs) checkSC(k, name, sc);
   for (const node of k.nodes) if (node.idleSC !== null) checkSC(k, name, node.idleSC);
-  for (const t of k.tcbs) {
+  for (const t of threads(k)) {
     const sc = t.sc;
     if (sc !== null) {
       if (!sc.live || !k.objects.has(sc)) fail(name, `${t.name} is bound to deleted ${objName(sc)}`);
@@ -114,7 +119,7 @@ export function readyQueues(k: Kernel): void {
   let queued = 0;
   for (const node of k.nodes) queued += checkReadyQueues(k, node, now);
   let flagged = 0;
-  for (const t of k.tcbs) if (t.inReadyQueue) flagged++;
+  for (const t of threads(k)) if (t.inReadyQueue) flagged++;
   if (flagged !== queued) fail('readyQueues', `${flagged} threads are flagged inReadyQueue but ${queued} are queued`);
 }
 
@@ -122,37 +127,60 @@ export function readyQueues(k: Kernel): void {
 function checkReadyQueues(k: Kernel, node: NodeState, now: number): number {
   const name = 'readyQueues';
   const np = k.config.numPriorities;
-  const limit = k.tcbs.size + 1;
   const c = k.nodes.length > 1 ? `core ${node.core} ` : '';
+  // The bitmap has ceil(numPriorities / 32) words per domain (sched/queues.ts).
+  const wordsPerDomain = (np + 31) >>> 5;
   let queued = 0;
-  for (let idx = 0; idx < node.readyHead.length; idx++) {
-    const head = node.readyHead[idx]!;
-    const bit = (node.readyBitmap[idx >>> 5]! >>> (idx & 31)) & 1;
-    if ((head === null) !== (bit === 0)) fail(name, `${c}bitmap bit ${idx} disagrees with its queue`);
-    const d = Math.floor(idx / np);
-    const p = idx % np;
-    let prev: TCB | null = null;
-    let n = 0;
-    for (let t: TCB | null = head; t !== null; t = t.schedNext) {
-      if (++n > limit) fail(name, `${c}ready queue (${d}, ${p}) has a cycle`);
-      if (!(t.live && k.tcbs.has(t))) fail(name, `${c}ready queue (${d}, ${p}) holds deleted or idle thread ${t.name}`);
-      if (t.schedPrev !== prev) fail(name, `${t.name}.schedPrev is inconsistent in ${c}ready queue (${d}, ${p})`);
-      if (!t.inReadyQueue || t.inReleaseQueue) fail(name, `${t.name} is in ${c}ready queue (${d}, ${p}) with flags ready=${t.inReadyQueue} release=${t.inReleaseQueue}`);
-      if (t.domain !== d || t.priority !== p) fail(name, `${t.name} (domain ${t.domain}, priority ${t.priority}) is in ${c}ready queue (${d}, ${p})`);
-      if (t.affinity !== node.core) fail(name, `${t.name} (affinity ${t.affinity}) is in the ready queue of core ${node.core}`);
-      if (!runnable(t)) fail(name, `${t.name} is in a ready queue in state ${ThreadState[t.state]}`);
-      if (!activeSC(t)) fail(name, `${t.name} is in a ready queue without an active SC`);
-      if (isCurrent(k, t)) fail(name, `the current thread ${t.name} is in a ready queue`);
-      const r = t.sc!.refills;
-      if (!r.refillReady(now) || !r.refillSufficient(0)) {
-        fail(name, `${t.name} is in a ready queue but its head refill (${r.headTime}, ${r.headAmount}) is not released and sufficient at ${now}`);
+  for (let d = 0; d < k.config.numDomains; d++) {
+    for (let w = 0; w < wordsPerDomain; w++) {
+      // The non-empty queues among priorities 32w .. 32w + 31, as a bitmap word.
+      const first = 32 * w;
+      const last = Math.min(first + 32, np);
+      let nonEmpty = 0;
+      for (let p = first; p < last; p++) if (node.readyHead[d * np + p] !== null) nonEmpty |= 1 << (p - first);
+      const valid = last - first === 32 ? -1 : (1 << (last - first)) - 1;
+      const word = node.readyBitmap[d * wordsPerDomain + w]! & valid;
+      if (nonEmpty !== word) fail(name, `${c}bitmap bit ${d * np + first + lowestBit(nonEmpty ^ word)} disagrees with its queue`);
+      for (let bits = nonEmpty; bits !== 0; bits &= bits - 1) {
+        const p = first + lowestBit(bits);
+        queued += walkReadyQueue(k, node, now, d, p);
       }
-      prev = t;
     }
-    if (node.readyTail[idx] !== prev) fail(name, `${c}ready queue (${d}, ${p}) has a wrong tail`);
-    queued += n;
   }
   return queued;
+}
+
+/** Index of the lowest set bit of a non-zero word. */
+function lowestBit(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+/** Check core `node`'s ready queue (d, p); returns its length. */
+function walkReadyQueue(k: Kernel, node: NodeState, now: number, d: number, p: number): number {
+  const name = 'readyQueues';
+  const limit = k.tcbs.size + 1;
+  const c = k.nodes.length > 1 ? `core ${node.core} ` : '';
+  const idx = d * k.config.numPriorities + p;
+  let prev: TCB | null = null;
+  let n = 0;
+  for (let t: TCB | null = node.readyHead[idx]!; t !== null; t = t.schedNext) {
+    if (++n > limit) fail(name, `${c}ready queue (${d}, ${p}) has a cycle`);
+    if (!(t.live && k.tcbs.has(t))) fail(name, `${c}ready queue (${d}, ${p}) holds deleted or idle thread ${t.name}`);
+    if (t.schedPrev !== prev) fail(name, `${t.name}.schedPrev is inconsistent in ${c}ready queue (${d}, ${p})`);
+    if (!t.inReadyQueue || t.inReleaseQueue) fail(name, `${t.name} is in ${c}ready queue (${d}, ${p}) with flags ready=${t.inReadyQueue} release=${t.inReleaseQueue}`);
+    if (t.domain !== d || t.priority !== p) fail(name, `${t.name} (domain ${t.domain}, priority ${t.priority}) is in ${c}ready queue (${d}, ${p})`);
+    if (t.affinity !== node.core) fail(name, `${t.name} (affinity ${t.affinity}) is in the ready queue of core ${node.core}`);
+    if (!runnable(t)) fail(name, `${t.name} is in a ready queue in state ${ThreadState[t.state]}`);
+    if (!activeSC(t)) fail(name, `${t.name} is in a ready queue without an active SC`);
+    if (isCurrent(k, t)) fail(name, `the current thread ${t.name} is in a ready queue`);
+    const r = t.sc!.refills;
+    if (!r.refillReady(now) || !r.refillSufficient(0)) {
+      fail(name, `${t.name} is in a ready queue but its head refill (${r.headTime}, ${r.headAmount}) is not released and sufficient at ${now}`);
+    }
+    prev = t;
+  }
+  if (node.readyTail[idx] !== prev) fail(name, `${c}ready queue (${d}, ${p}) has a wrong tail`);
+  return n;
 }
 
 /**
@@ -165,7 +193,7 @@ export function releaseQueue(k: Kernel): void {
   let n = 0;
   for (const node of k.nodes) n += checkReleaseQueue(k, node, now);
   let flagged = 0;
-  for (const t of k.tcbs) if (t.inReleaseQueue) flagged++;
+  for (const t of threads(k)) if (t.inReleaseQueue) flagged++;
   if (flagged !== n) fail('releaseQueue', `${flagged} threads are flagged inReleaseQueue but ${n} are queued`);
 }
 
@@ -197,7 +225,7 @@ function checkReleaseQueue(k: Kernel, node: NodeState, now: number): number {
  * current thread waits in a ready queue or in the release queue.
  */
 export function schedulableThreadsQueued(k: Kernel): void {
-  for (const t of k.tcbs) {
+  for (const t of threads(k)) {
     if (!runnable(t) || !activeSC(t) || isCurrent(k, t)) continue;
     if (!t.inReadyQueue && !t.inReleaseQueue) {
       fail('schedulableThreadsQueued', `${t.name} is ${ThreadState[t.state]} with an active SC but in neither the ready nor the release queue`);
@@ -213,7 +241,7 @@ export function schedulableThreadsQueued(k: Kernel): void {
  * donated along a Call or by a bound notification.
  */
 export function runnableHaveSchedContext(k: Kernel): void {
-  for (const t of k.tcbs) {
+  for (const t of threads(k)) {
     if ((t.inReadyQueue || t.inReleaseQueue || isCurrent(k, t)) && !activeSC(t)) {
       const where = t.inReadyQueue || t.inReleaseQueue ? 'is queued to run' : 'is the current thread';
       fail('runnableHaveSchedContext', `${t.name} ${where} without an active scheduling context`);
@@ -267,5 +295,5 @@ export function idleThread(k: Kernel): void {
       }
     }
   }
-  for (const t of k.tcbs) if (t.state === ThreadState.IdleThreadState) fail(name, `${t.name} is in IdleThreadState`);
+  for (const t of threads(k)) if (t.state === ThreadState.IdleThreadState) fail(name, `${t.name} is in IdleThreadState`);
 }

@@ -3,6 +3,8 @@
  * state is memory (frames, page tables) and untyped memory have no KernelObject:
  * their caps carry the physical address.
  */
+import { capStateWritten } from '../capgen.js';
+
 export enum ObjectKind {
   TCB,
   Endpoint,
@@ -19,12 +21,22 @@ export abstract class KernelObject {
   readonly paddr: number;
   /** log2 of its size in bytes. */
   readonly sizeBits: number;
-  /** False once finalised (its last cap deleted). */
-  live: boolean;
+  // Private: every write of `live` goes through the setter below, which counts
+  // it in the capability-state generation (capgen.ts).
+  #live: boolean;
 
   constructor(paddr: number, sizeBits: number) {
     this.paddr = paddr;
     this.sizeBits = sizeBits;
-    this.live = true;
+    this.#live = true;
+  }
+
+  /** False once finalised (its last cap deleted). */
+  get live(): boolean {
+    return this.#live;
+  }
+  set live(v: boolean) {
+    this.#live = v;
+    capStateWritten();
   }
 }
