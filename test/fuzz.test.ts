@@ -24,6 +24,24 @@ describe('fuzzer', () => {
     assert.ok(r.entries >= r.syscalls);
   });
 
+  it('a 6 s campaign on 3 cores (threads on every core, stalls, IPIs, migration) finds nothing', () => {
+    const r = runCampaign({ seed: 424242, seconds: 6, cores: 3, maxOps: 4000, shrinkSeconds: 20 });
+    const detail = r.failure === null ? '' : `${r.failure.message}\n${r.trace.map((o, i) => `#${i} [${r.actors[i]}] ${describeOp(o)}`).join('\n')}`;
+    assert.equal(r.failure, null, detail);
+    assert.ok(r.syscalls > 1000, `only ${r.syscalls} syscalls ran`);
+  });
+
+  it('3-core episodes are deterministic and replay identically', () => {
+    const o = { seed: 91, threads: 6, cores: 3, sample: 1, rootCNodeSizeBits: 8, maxOps: 1500, replay: null, deadline: Infinity, annotate: true };
+    const a = runEpisode(o);
+    const b = runEpisode(o);
+    assert.equal(a.failure, null);
+    assert.deepEqual(a.ops.map(opToJSON), b.ops.map(opToJSON));
+    assert.equal(a.entries, b.entries);
+    const again = replay(91, a.ops, { threads: 6, cores: 3, rootCNodeSizeBits: 8, maxOps: 1500 });
+    assert.equal(again.entries, a.entries);
+  });
+
   it('episodes are deterministic: the same seed gives the same ops and the same kernel entries', () => {
     const a = runEpisode({ seed: 77, threads: 4, sample: 1, rootCNodeSizeBits: 8, maxOps: 300, replay: null, deadline: Infinity, annotate: true });
     const b = runEpisode({ seed: 77, threads: 4, sample: 1, rootCNodeSizeBits: 8, maxOps: 300, replay: null, deadline: Infinity, annotate: true });

@@ -20,6 +20,8 @@ export interface CampaignOptions {
   /** Wall-clock budget in seconds. */
   seconds: number;
   threads?: number;
+  /** Cores of the kernel (default 1). */
+  cores?: number;
   /** Check the invariants after every `sample`-th kernel entry (1 = all). */
   sample?: number;
   /** Ops per episode before a fresh world is built. */
@@ -107,6 +109,8 @@ class Watchdog {
 export interface EpisodeOptions {
   seed: number;
   threads: number;
+  /** Cores (default 1): op i is issued on the first core from i mod cores that has a thread to run. */
+  cores?: number;
   sample: number;
   rootCNodeSizeBits: number;
   maxOps: number;
@@ -133,8 +137,8 @@ export function runEpisode(o: EpisodeOptions): EpisodeResult {
   let d: KernelDriver;
   let world: FuzzWorld;
   try {
-    d = new KernelDriver({ check, rootCNodeSizeBits: o.rootCNodeSizeBits });
-    world = new FuzzWorld(d, rng, { threads: o.threads });
+    d = new KernelDriver({ check, rootCNodeSizeBits: o.rootCNodeSizeBits, cores: o.cores ?? 1 });
+    world = new FuzzWorld(d, rng, { threads: o.threads, cores: o.cores ?? 1 });
   } catch (e) {
     res.failure = toFailure(e, -1);
     return res;
@@ -146,7 +150,7 @@ export function runEpisode(o: EpisodeOptions): EpisodeResult {
   let i = 0;
   try {
     for (;;) {
-      if (!d.settle()) {
+      if (!d.settleAny(i % k.numCores)) {
         if (strikes > 2 * o.threads) break;
         strikes++;
         d.deviceIRQ(WATCHDOG_IRQ);
@@ -252,6 +256,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
   const deadline = start + o.seconds * 1000;
   const base = {
     threads: o.threads ?? 6,
+    cores: o.cores ?? 1,
     rootCNodeSizeBits: o.rootCNodeSizeBits ?? 8,
     maxOps: o.maxOps ?? 50_000,
   };

@@ -31,6 +31,8 @@ export interface DriverOptions {
   check?: ((k: Kernel) => void) | null;
   /** Simulated ns per kernel entry. */
   nsPerEntry?: number;
+  /** Cores of the kernel (CONFIG_MAX_NUM_NODES, default 1). */
+  cores?: number;
 }
 
 export class KernelDriver {
@@ -45,7 +47,7 @@ export class KernelDriver {
   constructor(o: DriverOptions = {}) {
     this.m = new Machine({
       virt: { ramSize: o.ramSize ?? 128 * 1024 * 1024 },
-      kernel: { rootCNodeSizeBits: o.rootCNodeSizeBits ?? 8 },
+      kernel: { rootCNodeSizeBits: o.rootCNodeSizeBits ?? 8, numCores: o.cores ?? 1 },
     });
     this.k = this.m.kernel;
     this.k.invariantHook = o.check ?? null;
@@ -75,9 +77,10 @@ export class KernelDriver {
     handleInterruptEntry(this.k, -1, this.now);
   }
 
-  /** Raise device interrupt `irq` at the PLIC and take it, as the hart would. */
+  /** Raise device interrupt `irq` at the PLIC and take it, as the hart would (on core 0, where device interrupts go). */
   deviceIRQ(irq: number): void {
     const plic = this.m.devices.plic;
+    this.k.enterCore(0);
     plic.setLevel(irq, true);
     if (plic.hasPending()) {
       const claimed = plic.claim();
@@ -157,8 +160,23 @@ export class KernelDriver {
     throw new Error('driver: invocation restarted too often');
   }
 
+  /**
+   * With several cores: settle the cores in turn from `first` until one has
+   * a user thread to run, and leave the kernel entered on that core (true);
+   * false if none has. On one core this is settle().
+   */
+  settleAny(first: number): boolean {
+    const n = this.k.numCores;
+    for (let i = 0; i < n; i++) {
+      this.k.enterCore((first + i) % n);
+      if (this.settle()) return true;
+    }
+    return false;
+  }
+
   /** Let time pass until t is the current thread (false if that cannot happen by time alone). */
   runUntilCurrent(t: TCB): boolean {
+    this.k.enterCore(t.affinity);
     return this.settle() && this.k.curThread === t;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- --seconds N --seed S [--threads T] [--sample K] [--max-ops M]
+ * `npm run fuzz -- --seconds N --seed S [--threads T] [--cores C] [--sample K] [--max-ops M]
  *  [--shrink-seconds X] [--replay file.json]`: random-syscall fuzzing of the
  * kernel with the invariant checker after every kernel entry (or every K-th).
  * On a violation or host exception prints the seed and a minimal reproducing
@@ -16,6 +16,7 @@ interface Args {
   seconds: number;
   seed: number;
   threads: number;
+  cores: number;
   sample: number;
   maxOps: number;
   shrinkSeconds: number;
@@ -27,7 +28,7 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
-    seconds: 10, seed: Date.now() % 1_000_000_007, threads: 6, sample: 1, maxOps: 50_000, shrinkSeconds: 60, rootBits: 8, replay: null, hangSeconds: 60,
+    seconds: 10, seed: Date.now() % 1_000_000_007, threads: 6, cores: 1, sample: 1, maxOps: 50_000, shrinkSeconds: 60, rootBits: 8, replay: null, hangSeconds: 60,
   };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i]!;
@@ -42,6 +43,7 @@ function parseArgs(argv: string[]): Args {
       case '--seconds': a.seconds = num(); break;
       case '--seed': a.seed = num(); break;
       case '--threads': a.threads = num(); break;
+      case '--cores': a.cores = num(); break;
       case '--sample': a.sample = Math.max(1, num()); break;
       case '--max-ops': a.maxOps = num(); break;
       case '--shrink-seconds': a.shrinkSeconds = num(); break;
@@ -53,7 +55,7 @@ function parseArgs(argv: string[]): Args {
         i++;
         break;
       case '--help':
-        console.log('usage: npm run fuzz -- [--seconds N] [--seed S] [--threads T] [--sample K] [--max-ops M] [--shrink-seconds X] [--root-bits B] [--hang-seconds H] [--replay file]');
+        console.log('usage: npm run fuzz -- [--seconds N] [--seed S] [--threads T] [--cores C] [--sample K] [--max-ops M] [--shrink-seconds X] [--root-bits B] [--hang-seconds H] [--replay file]');
         process.exit(0);
         break;
       default:
@@ -112,19 +114,19 @@ function main(): void {
     if (parentPort !== null) parentPort.postMessage({ log: l });
     else console.log(l);
   };
-  const base = { threads: a.threads, rootCNodeSizeBits: a.rootBits, maxOps: a.maxOps };
+  const base = { threads: a.threads, cores: a.cores, rootCNodeSizeBits: a.rootBits, maxOps: a.maxOps };
   if (a.replay !== null) {
-    const j = JSON.parse(readFileSync(a.replay, 'utf8')) as { seed: number; threads: number; rootBits: number; ops: (number | number[])[][] };
+    const j = JSON.parse(readFileSync(a.replay, 'utf8')) as { seed: number; threads: number; cores?: number; rootBits: number; ops: (number | number[])[][] };
     const ops = j.ops.map(opFromJSON);
-    const r = replay(j.seed, ops, { ...base, threads: j.threads, rootCNodeSizeBits: j.rootBits }, true);
+    const r = replay(j.seed, ops, { ...base, threads: j.threads, cores: j.cores ?? 1, rootCNodeSizeBits: j.rootBits }, true);
     printTrace(ops, r.actors);
     console.log(r.failure === null ? 'replay: no failure' : `replay: ${r.failure.message}\n${r.failure.stack}`);
     process.exit(r.failure === null ? 0 : 1);
   }
-  say(`fuzz: seed ${a.seed}, ${a.seconds} s, ${a.threads} threads, invariants after ${a.sample === 1 ? 'every kernel entry' : `every ${a.sample}th kernel entry`}`);
+  say(`fuzz: seed ${a.seed}, ${a.seconds} s, ${a.threads} threads${a.cores > 1 ? ` on ${a.cores} cores` : ''}, invariants after ${a.sample === 1 ? 'every kernel entry' : `every ${a.sample}th kernel entry`}`);
   const beat = parentPort === null ? null : (seed: number, ops: number) => parentPort!.postMessage({ beat: [seed, ops] });
   const r: CampaignResult = runCampaign({
-    seed: a.seed, seconds: a.seconds, threads: a.threads, sample: a.sample, maxOps: a.maxOps,
+    seed: a.seed, seconds: a.seconds, threads: a.threads, cores: a.cores, sample: a.sample, maxOps: a.maxOps,
     rootCNodeSizeBits: a.rootBits, shrinkSeconds: a.shrinkSeconds, log: say, heartbeat: beat,
   });
   const rate = r.syscalls / r.seconds;
@@ -145,7 +147,7 @@ function main(): void {
   say(`FAILURE (${signature(f)}) in episode seed ${r.failingSeed}: ${f.message}`);
   say(f.stack.split('\n').slice(0, 8).join('\n'));
   const file = `fuzz-repro-${r.failingSeed}.json`;
-  writeFileSync(file, JSON.stringify({ seed: r.failingSeed, threads: a.threads, rootBits: a.rootBits, ops: r.trace.map(opToJSON) }));
+  writeFileSync(file, JSON.stringify({ seed: r.failingSeed, threads: a.threads, cores: a.cores, rootBits: a.rootBits, ops: r.trace.map(opToJSON) }));
   say(`minimal reproducing trace: ${r.trace.length} ops (shrunk from ${r.shrunkFrom}); replay: npm run fuzz -- --replay ${file}`);
   r.trace.forEach((op, n) => say(`  #${n} [${r.actors[n] ?? '?'}] ${describeOp(op)}`));
   if (parentPort !== null) parentPort.postMessage({ exit: 1 });

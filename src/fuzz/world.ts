@@ -41,6 +41,8 @@ export interface FuzzThread {
 
 export interface WorldOptions {
   threads?: number;
+  /** Cores of the kernel: threads start on random cores and hold random cores' SchedControl caps. */
+  cores?: number;
 }
 
 export class FuzzWorld {
@@ -53,12 +55,14 @@ export class FuzzWorld {
   private nextSlot: number;
   private readonly rootDepth: number;
   private ut = 0;
+  private readonly cores: number;
 
   constructor(d: KernelDriver, rng: Rng, o: WorldOptions = {}) {
     this.d = d;
     this.bi = d.m.booted.bootInfo;
     this.nextSlot = this.bi.empty.start;
     this.rootDepth = 64;
+    this.cores = o.cores ?? 1;
     this.build(rng, o.threads ?? 6);
   }
 
@@ -151,7 +155,8 @@ export class FuzzWorld {
       this.copy(cn, 13, tcbs + ((i + 1) % n));
       this.copy(cn, 14, frames + (i % 4), rng.pick([15, 3, 2]));
       this.copy(cn, 15, CAP_VSPACE);
-      this.copy(cn, 16, schedControl);
+      // (The random core is drawn only on several cores, so one-core worlds stay as they were.)
+      this.copy(cn, 16, this.cores > 1 ? schedControl + rng.int(this.cores) : schedControl);
       if (i < 2) this.copy(cn, 17, spareSCs + i);
       if (i < 2) this.move(cn, 18, spareReplies + i);
       if (i === 2) this.move(cn, 17, pt);
@@ -170,7 +175,8 @@ export class FuzzWorld {
         const budget = rng.pick([200, 500, 1000, 2000]);
         const period = rng.chance(0.5) ? budget : budget * rng.range(2, 4);
         const extra = period === budget ? 0 : rng.range(0, 4);
-        this.inv(schedControl, InvocationLabel.SchedControlConfigureFlags, [budget, period, extra, i, rng.int(2)], [scs + i]);
+        const ctl = schedControl + (i % this.cores);
+        this.inv(ctl, InvocationLabel.SchedControlConfigureFlags, [budget, period, extra, i, rng.int(2)], [scs + i]);
       }
       this.inv(tcb, InvocationLabel.TCBSetSchedParams, [200, rng.range(100, 104)], [CAP_TCB, passive ? 0 : scs + i, fault]);
       if (rng.chance(0.3)) this.inv(tcb, InvocationLabel.TCBSetTimeoutEndpoint, [], [eps + rng.int(4)]);

@@ -375,6 +375,10 @@ function decodeCopyRegisters(k: Kernel, target: TCB, length: number): SeL4Error 
   const flags = k.argLo(0);
   if (src.cap.type !== CapType.Thread) return k.invalidCapability(1);
   const from = src.cap.obj as TCB;
+  // The source is read (and may be suspended) too: another core must not be
+  // running it. seL4 stalls only the invoked TCB; without this a source
+  // suspended here stays current, Inactive, on its core (found by the SMP fuzzer).
+  remoteTCBStall(k, from);
   setThreadState(k, k.curThread, ThreadState.Restart);
   if ((flags & 1) !== 0) suspend(k, from);
   if ((flags & 2) !== 0) restart(k, target);
