@@ -114,6 +114,42 @@ export function ipcRoundTrip(plan: Plan, o: RoundTripOptions): Result {
 }
 
 /**
+ * Call + ReplyRecv between a client on core 0 and an active server (with its
+ * own SC) on core 1: every message wakes the other core with a reschedule
+ * IPI, so both directions take the slow path and the simulated time includes
+ * the IPI entry on the receiving core.
+ */
+export function ipcCrossCore(plan: Plan): Result {
+  let meter: Meter | null = null;
+  const info = seL4_MessageInfo_new(0, 0, 0, 0);
+  function* server(): Gen<void> {
+    const badge = new WordOut();
+    yield* seL4_Recv(EP, badge, REPLY);
+    for (;;) yield* seL4_ReplyRecv(EP, info, badge, REPLY);
+  }
+  function* client(): Gen<void> {
+    const mt = meter!;
+    for (let i = 0; i < plan.warmup; i++) yield* seL4_Call(EP, info);
+    for (let s = 0; s < plan.samples; s++) {
+      mt.begin();
+      for (let i = 0; i < plan.perSample; i++) yield* seL4_Call(EP, info);
+      mt.end();
+    }
+  }
+  runSystem(
+    function* (m, vka) {
+      meter = new Meter(m, plan);
+      const ep = yield* vka.allocObject(seL4_EndpointObject);
+      const reply = yield* vka.allocObject(seL4_ReplyObject);
+      yield* createProcess(m, vka, { program: server, priority: 150, caps: [ep, reply], core: 1 });
+      yield* createProcess(m, vka, { program: client, priority: 100, caps: [ep], core: 0 });
+    },
+    { kernel: { numCores: 2 } },
+  );
+  return toResult('ipc.call_replyrecv.cross_core', 'seL4_Call + seL4_ReplyRecv round trip, client on core 0, active server on core 1 (two IPIs per round trip)', meter!.samples);
+}
+
+/**
  * The kernel's share of a round trip: the client's program sets the
  * registers of both threads itself and traps for each (machine entry,
  * fastpath or slow path, exit), with no user runtime in between.

@@ -66,6 +66,8 @@ export interface ProcessOptions {
   periodUs?: number;
   /** Created without a scheduling context. */
   passive?: boolean;
+  /** The core the process runs on (its SC is configured with that core's SchedControl). */
+  core?: number;
   /** Use this CSpace root (cptr in the root CNode) and cap data instead of a new single-level CNode; `caps` is then ignored. */
   cspace?: { root: number; data: number };
 }
@@ -109,7 +111,7 @@ export function* createProcess(m: Machine, vka: Vka, o: ProcessOptions): Gen<Pro
   if (o.passive !== true) {
     sc = yield* vka.allocObject(seL4_SchedContextObject, 8);
     const budget = o.budgetUs ?? 100_000;
-    check(yield* seL4_SchedControl_ConfigureFlags(bi.schedcontrol.start, sc, budget, o.periodUs ?? budget, 0, 0, 0), 'SchedControl_ConfigureFlags');
+    check(yield* seL4_SchedControl_ConfigureFlags(bi.schedcontrol.start + (o.core ?? 0), sc, budget, o.periodUs ?? budget, 0, 0, 0), 'SchedControl_ConfigureFlags');
   }
   check(yield* seL4_TCB_SetSchedParams(tcb, seL4_CapInitThreadTCB, o.priority, o.priority, sc, 0), 'TCB_SetSchedParams');
   const regs = new Array<number>(32).fill(0);

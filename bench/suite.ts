@@ -6,7 +6,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { capLookup } from './caplookup.js';
-import { ipcKernelOnly, ipcOneWay, ipcRoundTrip, microkitPPC, notificationSignalWait } from './ipc.js';
+import { ipcCrossCore, ipcKernelOnly, ipcOneWay, ipcRoundTrip, microkitPPC, notificationSignalWait } from './ipc.js';
 import type { Plan } from './meter.js';
 import { retypeBenchmarks } from './retype.js';
 import { formatTable, Result, Samples, toResult } from './stats.js';
@@ -78,6 +78,7 @@ function entries(p: ReturnType<typeof plans>): Entry[] {
     rt('ipc.call_replyrecv.server_higher_prio.iter_runtime', 100, 150, true, 'iter'),
     { name: 'ipc.call_replyrecv.kernel_only', run: () => [ipcKernelOnly(p.ipc, true, 'ipc.call_replyrecv.kernel_only')] },
     { name: 'ipc.call_replyrecv.kernel_only.slowpath', run: () => [ipcKernelOnly(p.ipc, false, 'ipc.call_replyrecv.kernel_only.slowpath')] },
+    { name: 'ipc.call_replyrecv.cross_core', run: () => [ipcCrossCore(p.ipc)] },
     { name: 'ipc.send_recv.one_way', run: () => [ipcOneWay(p.ipc)] },
     { name: 'notification.signal_wait', run: () => [notificationSignalWait(p.ipc)] },
     { name: 'microkit.ppc', run: () => [microkitPPC(p.ipc)] },
