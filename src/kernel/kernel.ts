@@ -66,12 +66,6 @@ export class Kernel {
   /** Cores that must take a reschedule IPI when this kernel entry ends (ipiReschedulePending). */
   ipiPending = 0;
   /**
-   * Delivers the pending reschedule IPIs (the Machine installs one that also
-   * keeps each core's clock); by default the other cores handle them at the
-   * sender's time.
-   */
-  ipiHandler: ((k: Kernel) => void) | null = null;
-  /**
    * The clock of core c when another core's kernel entry reaches it (an IPI
    * or a stall): the machine advances the core's clock to at least `atLeast`
    * (plus the cost of a kernel entry when `entry` is set) and returns it.
