@@ -163,3 +163,23 @@ test('no arguments runs the demo; usage errors exit 2; bench needs bench/suite.j
     assert.match(r.err, /benchmark suite .* is not part of this build/);
   }
 });
+
+test('--cores: run a multicore system, with a cpu column; cpu beyond the cores and bad counts are errors', () => {
+  const r = sel4ts('run', 'examples/multicore.system', '--cores', '4');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /4 protection domains, 3 channels, 1 memory region, 4 cores/);
+  assert.match(r.out, /collector: all workers done/);
+  assert.match(r.out, /idle [0-9.]+ ms summed over 4 cores/);
+  assert.match(r.out, /prio\s+cpu\s+budget\/period us/);
+  assert.match(r.out, /worker3\s+100\s+3\s+2500\/2500/);
+  const one = sel4ts('run', 'examples/multicore.system');
+  assert.equal(one.code, 1);
+  assert.match(one.err, /multicore\.system:\d+:\d+: cpu core must be less than 1, got 1/);
+  const chk = sel4ts('check', 'examples/multicore.system', '--cores', '4');
+  assert.equal(chk.code, 0, chk.err);
+  for (const bad of ['0', '33', 'two']) {
+    const u = sel4ts('run', 'examples/hello.system', '--cores', bad);
+    assert.equal(u.code, 2, `--cores ${bad}`);
+    assert.match(u.err, /--cores wants a whole number from 1 to 32/);
+  }
+});

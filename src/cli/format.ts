@@ -27,7 +27,7 @@ export interface ExtraThread {
 }
 
 /** The summary printed after a run: one row per PD, then the monitor and the initialiser. */
-export function summaryTable(pds: readonly PdSummary[], extra: readonly ExtraThread[]): string {
+export function summaryTable(pds: readonly PdSummary[], extra: readonly ExtraThread[], cores = 1): string {
   const header = ['PD', 'prio', 'budget/period us', 'CPU ms', 'syscalls', 'IPC in', 'signals in', 'faults', 'state'];
   const numeric = [false, true, true, true, true, true, true, true, false];
   const rows = pds.map((p) => [
@@ -42,5 +42,11 @@ export function summaryTable(pds: readonly PdSummary[], extra: readonly ExtraThr
     p.state,
   ]);
   for (const t of extra) rows.push([`(${t.name})`, String(t.priority), '', ms(t.cpuNs), String(t.syscalls), '', '', '', t.state]);
+  if (cores > 1) {
+    // With several cores, each PD's cpu (the monitor and initialiser run on core 0).
+    header.splice(2, 0, 'cpu');
+    numeric.splice(2, 0, true);
+    rows.forEach((r, i) => r.splice(2, 0, i < pds.length ? String(pds[i]!.cpu) : '0'));
+  }
   return table(header, rows, numeric);
 }

@@ -163,7 +163,7 @@ async function run(o: CliOptions, file: string, io: Io): Promise<number> {
       const t = m.threads().find((x) => x.name === name);
       if (t) extra.push({ name, priority: t.priority, cpuNs: t.cpuTime, syscalls: t.syscalls, state: ThreadState[t.state] ?? String(t.state) });
     }
-    io.out(`\n${summaryTable(sys.summary(), extra)}\n`);
+    io.out(`\n${summaryTable(sys.summary(), extra, m.numCores)}\n`);
   }
   if (o.trace !== null) {
     writeFileSync(o.trace, sys.traceJSON()!);

@@ -54,6 +54,8 @@ export interface PdSummary {
   signalsIn: number;
   faults: number;
   state: string;
+  /** The PD's cpu attribute (the core its SC is configured on). */
+  cpu: number;
 }
 
 export interface RunOptions {
@@ -185,6 +187,7 @@ export class MicrokitSystem {
       return {
         name: pd.name,
         priority: pd.priority,
+        cpu: pd.cpu,
         budgetUs: pd.budget,
         periodUs: pd.period,
         passive: pd.passive,
