@@ -4,7 +4,9 @@
  * CNode operations, Untyped_Retype, every IPC system call (Send, NBSend,
  * Call, Recv, NBRecv, ReplyRecv, NBSendRecv, Wait, NBWait) with message
  * registers, extra caps and receive slots, and TCB, SchedContext,
- * SchedControl and VSpace invocations (and lookups of bad cptrs); after
+ * SchedControl and VSpace invocations, and faults (bad cptrs, unknown
+ * system calls, user exceptions, VM faults; delivered to fault handlers
+ * installed at start or by TCB_SetSchedParams, or stopping the thread); after
  * every step the error code, what receivers got in their registers and IPC
  * buffers, and the abstract state (every slot's cap with its derivation-tree
  * parent and original flag, live CNodes, thread states and priorities,
@@ -86,7 +88,8 @@ const ipcCap: fc.Arbitrary<CapArg> = fc.oneof(
   { weight: 1, arbitrary: capIs('bad') },
 );
 const msg: fc.Arbitrary<MsgArg> = fc.record({
-  label: fc.integer({ min: 0, max: 1000 }),
+  // Label 0 often: a reply with label 0 restarts a thread after an unknown-syscall or user-exception fault.
+  label: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.integer({ min: 0, max: 1000 }) }),
   mrs: fc.array(fc.oneof(word, fc.bigInt({ min: 0n, max: 9n })), { maxLength: 6 }),
   caps: fc.oneof({ weight: 3, arbitrary: fc.constant<CapArg[]>([]) }, { weight: 2, arbitrary: fc.array(ipcCap, { minLength: 1, maxLength: 3 }) }),
 });
@@ -157,7 +160,7 @@ const tcbOp = fc.oneof(
   invoke(
     fc.constant(L.TCBSetSchedParams),
     thread,
-    fc.tuple(thread, fc.oneof({ weight: 3, arbitrary: capOf([CapType.SchedContext]) }, { weight: 2, arbitrary: capIs('empty') }), fc.oneof({ weight: 8, arbitrary: capIs('empty') }, { weight: 1, arbitrary: capIs('any') })),
+    fc.tuple(thread, fc.oneof({ weight: 3, arbitrary: capOf([CapType.SchedContext]) }, { weight: 2, arbitrary: capIs('empty') }), fc.oneof({ weight: 8, arbitrary: capIs('empty') }, { weight: 1, arbitrary: capIs('any') }, { weight: 5, arbitrary: capOf([CapType.Endpoint]) })),
     fc.tuple(prio, prio),
   ),
   invoke(fc.constantFrom(L.TCBSuspend, L.TCBResume), thread, fc.constant([]), fc.constant([])),
@@ -219,9 +222,32 @@ const vspaceOp = fc.oneof(
 );
 const badOp: fc.Arbitrary<SpecOp> = fc.record({
   kind: fc.constant('badcptr' as const),
-  syscall: fc.constantFrom('call' as const, 'send' as const, 'nbsend' as const, 'recv' as const),
+  syscall: fc.constantFrom('call' as const, 'send' as const, 'nbsend' as const, 'recv' as const, 'recv-reply' as const, 'recv-notreply' as const),
   cptr: fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }),
 });
+/** Faults other than cap faults: unknown syscall numbers (never seL4's -1..-18), user exceptions, VM faults. */
+const faultOp: fc.Arbitrary<SpecOp> = fc.record({
+  kind: fc.constant('fault' as const),
+  what: fc.constantFrom('unknown-syscall' as const, 'user-exception' as const, 'vm' as const),
+  n: fc.constantFrom(0n, 1n, 2n, 3n, 5n, 7n, 12n, 13n, 15n, 100n, (1n << 64n) - 19n),
+  addr: fc.oneof(fc.constantFrom(0n, 0x1000n, 0x2000_0000n), fc.bigInt({ min: 0n, max: (1n << 38n) - 1n })),
+  regs: fc.array(word, { minLength: 10, maxLength: 10 }),
+}).map((o): SpecOp =>
+  // VM faults come with a page-fault or access-fault cause; user exceptions with a small scause (the driver takes a number).
+  o.what === 'vm' && ![1n, 5n, 7n, 12n, 13n, 15n].includes(o.n) ? { ...o, n: 13n } : o.what === 'user-exception' && o.n > 100n ? { ...o, n: 2n } : o,
+);
+/**
+ * Install a fault handler in another thread (SetSchedParams with no SC, so
+ * that the target need not be unbound first: it loses its SC, the root task
+ * gives it back): one of the actor's endpoint caps, mostly ones that can
+ * send and grant (thread 2's cap to the first endpoint cannot grant), or none.
+ */
+const faultHandlerOp = invoke(
+  fc.constant(L.TCBSetSchedParams),
+  fc.constantFrom(slotAt(SLOT.NextTCB), slotAt(SLOT.OtherTCB)),
+  fc.tuple(fc.constant(slotAt(SLOT.OwnTCB)), capIs('empty'), fc.oneof({ weight: 6, arbitrary: capOf([CapType.Endpoint]) }, { weight: 1, arbitrary: capIs('empty') })),
+  fc.constant([255n, 100n]),
+);
 const op: fc.Arbitrary<SpecOp> = fc.oneof(
   { weight: 5, arbitrary: cnodeOp },
   { weight: 1, arbitrary: revokeUntypedOp },
@@ -234,12 +260,14 @@ const op: fc.Arbitrary<SpecOp> = fc.oneof(
   { weight: 3, arbitrary: schedOp },
   { weight: 4, arbitrary: passiveOp },
   { weight: 4, arbitrary: vspaceOp },
-  { weight: 1, arbitrary: badOp },
+  { weight: 2, arbitrary: badOp },
+  { weight: 2, arbitrary: faultOp },
+  { weight: 2, arbitrary: faultHandlerOp },
 );
 
 /** Run a trace on a fresh world (thread 0 maybe starting as a passive server); the first disagreement, or null. */
-function run(ops: SpecOp[], coverage?: Coverage, passiveServer = false): string | null {
-  const w = new RefineWorld(3, true, coverage, passiveServer);
+function run(ops: SpecOp[], coverage?: Coverage, passiveServer = false, faultHandlers = false): string | null {
+  const w = new RefineWorld(3, true, coverage, passiveServer, faultHandlers);
   const [real, model] = w.snapshots();
   assert.deepEqual(real, model, 'the initial states agree');
   for (const o of ops) {
@@ -364,12 +392,46 @@ describe('refinement of the abstract model', () => {
     }
   });
 
+  it('agrees with the kernel on fault delivery: fault messages to a passive handler, replies that restart or stop the faulter', () => {
+    const coverage = new Coverage();
+    // Thread 0 is a passive server waiting on the second endpoint, every thread's fault handler.
+    const w = new RefineWorld(3, true, coverage, true, true);
+    const raw = (p: number): CapArg => ({ want: 'raw', pick: p });
+    const regs = Array.from({ length: 10 }, (_, i) => 0x1111n * BigInt(i + 1));
+    const reply = (label: number, mrs: bigint[]): SpecOp => ({ kind: 'replyRecv', reply: raw(SLOT.Reply1), target: raw(SLOT.EP1), dest: null, msg: { label, mrs, caps: [] }, rcv: null });
+    const faults: [SpecOp, SpecOp, string][] = [
+      // An unknown syscall; the reply (label 0) rewrites pc and sp: the faulter restarts at the new pc.
+      [{ kind: 'fault', what: 'unknown-syscall', n: 77n, addr: 0n, regs }, reply(0, [0x4000n, 0x8000n]), 'fault-unknown-syscall-replied-restart'],
+      // A user exception; a reply with a non-zero label stops the faulter.
+      [{ kind: 'fault', what: 'user-exception', n: 2n, addr: 0n, regs }, reply(1, [0x5000n]), 'fault-user-exception-replied-stop'],
+      // A VM fault (a store page fault, reported as a store access fault); any reply restarts it.
+      [{ kind: 'fault', what: 'vm', n: 15n, addr: 0x123458n, regs }, reply(9, []), 'fault-vm-replied-restart'],
+      // A cap fault on a Call's cptr; the reply restarts the faulter at its syscall.
+      [{ kind: 'badcptr', syscall: 'call', cptr: 5n }, reply(0, [1n]), 'fault-cap-replied-restart'],
+      // A cap fault on a Recv's reply cptr, in the receive phase.
+      [{ kind: 'badcptr', syscall: 'recv-reply', cptr: 9n }, reply(0, []), 'fault-cap-replied-restart'],
+    ];
+    for (const [fault, answer, event] of faults) {
+      assert.equal(w.runEnvironment(), null);
+      assert.notEqual(w.actor(), 0, 'a client faults');
+      assert.equal(w.step(fault), null, describeOp(fault));
+      // The passive handler got the fault message (and the faulter's SC) and runs.
+      assert.equal(w.runEnvironment(), null);
+      assert.equal(w.actor(), 0, 'the fault handler runs');
+      assert.equal(w.step(answer), null, describeOp(answer));
+      assert.ok((coverage.events.get(event) ?? 0) > 0, `event ${event} happened`);
+    }
+    for (const e of ['fault-unknown-syscall-delivered', 'fault-user-exception-delivered', 'fault-vm-delivered', 'fault-cap-delivered', 'donate', 'sc-return']) {
+      assert.ok((coverage.events.get(e) ?? 0) > 0, `event ${e} happened`);
+    }
+  });
+
   it('agrees with the kernel on random traces, and the traces exercise every operation', () => {
     const coverage = new Coverage();
     fc.assert(
-      fc.property(fc.array(op, { minLength: 20, maxLength: 60 }), fc.boolean(), (ops, passiveServer) => {
-        const bad = run(ops, coverage, passiveServer);
-        if (bad !== null) throw new Error(`${bad}\npassive server: ${passiveServer}\ntrace: ${ops.map(describeOp).join('\n  ')}`);
+      fc.property(fc.array(op, { minLength: 20, maxLength: 60 }), fc.boolean(), fc.boolean(), (ops, passiveServer, faultHandlers) => {
+        const bad = run(ops, coverage, passiveServer, faultHandlers);
+        if (bad !== null) throw new Error(`${bad}\npassive server: ${passiveServer}, fault handlers: ${faultHandlers}\ntrace: ${ops.map(describeOp).join('\n  ')}`);
       }),
       { numRuns: Number(process.env.SPEC_RUNS ?? 120), seed: Number(process.env.SPEC_SEED ?? 4242) },
     );
@@ -386,7 +448,12 @@ describe('refinement of the abstract model', () => {
     const mustHappen = [
       'call-delivered', 'recv-delivered', 'call-blocked', 'send-blocked', 'recv-blocked', 'donate', 'reply', 'sc-return', 'reply-to-nobody',
       'cap-transfer', 'cap-unwrap', 'cap-transfer-stopped', 'signal-wakes', 'bound-signal', 'wait-blocked', 'fault',
+      'fault-handler-installed',
     ];
+    // Every fault type is delivered to a waiting handler, queued on the handler endpoint, and met with no handler.
+    for (const f of ['cap', 'unknown-syscall', 'user-exception', 'vm']) for (const k of ['delivered', 'queued', 'no-handler']) mustHappen.push(`fault-${f}-${k}`);
+    // Replies: cap and VM faults always restart; unknown-syscall and user-exception faults restart with label 0, else stop.
+    mustHappen.push('fault-cap-replied-restart', 'fault-vm-replied-restart', 'fault-unknown-syscall-replied-restart', 'fault-unknown-syscall-replied-stop', 'fault-user-exception-replied-restart', 'fault-user-exception-replied-stop');
     for (const e of mustHappen) assert.ok((coverage.events.get(e) ?? 0) > 0, `event ${e} happened\n${coverage.table()}`);
   });
 });

@@ -344,6 +344,7 @@ export function modelFromKernel(k: Kernel, scope: KernelScope): Model {
       rcv: { cnode: word(IPCBUF_RECEIVE_CNODE), index: word(IPCBUF_RECEIVE_INDEX), depth: word(IPCBUF_RECEIVE_DEPTH) },
       hasBuffer: buf >= 0,
       regs: null,
+      fault: null,
     });
   }
   for (const sc of scs) {

@@ -14,6 +14,9 @@
 import type { Model } from './model.js';
 import {
   CapType,
+  FAULT,
+  FaultReply,
+  UC,
   DeliveredMessage,
   Delivery,
   Message,
@@ -157,9 +160,47 @@ export function doReplyTransfer(m: Model, sender: number, reply: number, grant: 
     return;
   }
   replyRemove(m, reply, receiver);
-  m.deliveries.push(doIPCTransfer(m, sender, msg, null, 0n, grant, receiver));
-  m.tcb(receiver).state = TState.Runnable;
-  m.note('reply');
+  const r = m.tcb(receiver);
+  if (r.fault === null) {
+    m.deliveries.push(doIPCTransfer(m, sender, msg, null, 0n, grant, receiver));
+    r.state = TState.Runnable;
+    m.note('reply');
+    return;
+  }
+  // A reply to a fault: nothing is delivered; the reply may rewrite registers and restarts the thread or not.
+  const fr = handleFaultReply(m, receiver, msg);
+  r.fault = null;
+  r.state = fr.restart ? TState.Runnable : TState.Inactive;
+  m.faultReplies.push(fr);
+  m.note(`fault-${FAULT_NAME[fr.type] ?? fr.type}-replied-${fr.restart ? 'restart' : 'stop'}`);
+}
+
+const FAULT_NAME: Record<number, string> = { 1: 'cap', 2: 'unknown-syscall', 3: 'user-exception', 5: 'timeout', 6: 'vm' };
+/** The fault name used in coverage events. */
+export function faultName(type: number): string {
+  return FAULT_NAME[type] ?? String(type);
+}
+
+/**
+ * seL4's handleFaultReply (riscv64): cap faults and VM faults restart the
+ * thread whatever the reply says; an unknown-syscall reply writes its first
+ * (up to 10) words into pc, sp, ra, a0..a6, a user-exception reply its first
+ * (up to 2) into pc, sp; those restart only if the reply's label is 0.
+ */
+function handleFaultReply(m: Model, t: number, msg: Message): FaultReply {
+  const f = m.tcb(t).fault!;
+  const order =
+    f.type === FAULT.UnknownSyscall
+      ? [UC.pc, UC.sp, UC.ra, UC.a0, UC.a0 + 1, UC.a0 + 2, UC.a0 + 3, UC.a0 + 4, UC.a0 + 5, UC.a0 + 6]
+      : f.type === FAULT.UserException
+        ? [UC.pc, UC.sp]
+        : [];
+  const n = Math.min(msg.mrs.length, MSG_MAX_LENGTH, order.length);
+  const regs: [number, bigint][] = [];
+  for (let i = 0; i < n; i++) regs.push([order[i]!, msg.mrs[i]!]);
+  const pc = n > 0 ? msg.mrs[0]! : f.pc;
+  const restart = order.length === 0 ? true : msg.label === 0;
+  return { tcb: t, type: f.type, restart, regs, pc };
 }
 
 // ----------------------------------------------------------- transfer
@@ -187,6 +228,14 @@ function getReceiveSlot(m: Model, receiver: number): SlotId | null {
 export function doIPCTransfer(m: Model, sender: number, msg: Message, ep: number | null, badge: bigint, canGrant: boolean, receiver: number): Delivery {
   const s = m.tcb(sender);
   const r = m.tcb(receiver);
+  if (s.fault !== null) {
+    // doFaultTransfer: the fault message, labelled with the fault type, no caps. Without an
+    // IPC buffer the receiver gets the words that fit in message registers.
+    const f = s.fault;
+    const length = f.length === null ? null : r.hasBuffer ? f.length : Math.min(f.length, MSG_REGISTERS);
+    const mrs = length === null ? [...f.mrs] : f.mrs.slice(0, length);
+    return { tcb: receiver, badge, msg: { label: f.type, length, mrs, extraCaps: 0, capsUnwrapped: 0, badges: [] } };
+  }
   const caps: SlotId[] = [];
   if (canGrant) {
     for (const p of msg.caps.slice(0, MSG_MAX_EXTRA_CAPS)) {
@@ -248,7 +297,9 @@ export function sendIPC(
     m.deliveries.push(doIPCTransfer(m, t, msg, epAddr, badge, canGrant, head));
     const reply = dest.reply;
     if (reply !== null) replyUnlink(m, reply, head);
-    if (isCall) {
+    // A fault message is sent like a Call: the faulter waits for the handler's reply.
+    const faulting = m.tcb(t).fault !== null;
+    if (isCall || faulting) {
       if (reply !== null && (canGrant || canGrantReply)) replyPush(m, t, head, reply, canDonate);
       else {
         m.tcb(t).state = TState.Inactive;
@@ -259,7 +310,7 @@ export function sendIPC(
       m.note('donate');
     }
     dest.state = TState.Runnable;
-    m.note(isCall ? 'call-delivered' : 'send-delivered');
+    m.note(faulting ? `fault-${faultName(m.tcb(t).fault!.type)}-delivered` : isCall ? 'call-delivered' : 'send-delivered');
     return;
   }
   if (!blocking) {
@@ -271,7 +322,7 @@ export function sendIPC(
   th.on = epAddr;
   th.sending = { badge, canGrant, canGrantReply, isCall, msg };
   enqueue(m, ep.queue, t);
-  m.note(isCall ? 'call-blocked' : 'send-blocked');
+  m.note(th.fault !== null ? `fault-${faultName(th.fault.type)}-queued` : isCall ? 'call-blocked' : 'send-blocked');
 }
 
 /** receiveIPC (MCS): a pending signal on the bound notification first, then a queued sender, else wait. */
@@ -300,7 +351,8 @@ export function receiveIPC(m: Model, t: number, epAddr: number, blocking: boolea
     const p = s.sending!;
     s.sending = null;
     m.deliveries.push(doIPCTransfer(m, head, p.msg, epAddr, p.badge, p.canGrant, t));
-    if (p.isCall) {
+    if (s.fault !== null) m.note(`fault-${faultName(s.fault.type)}-received`);
+    if (p.isCall || s.fault !== null) {
       if ((p.canGrant || p.canGrantReply) && reply !== null) replyPush(m, head, t, reply, s.sc !== null);
       else {
         s.state = TState.Inactive;
@@ -401,6 +453,8 @@ export function unbindNotification(m: Model, t: number): void {
 /** cancelIPC: take a blocked thread out of its IPC; it is left Inactive. */
 export function cancelIPC(m: Model, t: number): void {
   const th = m.tcb(t);
+  // MCS: cancelling a thread's IPC cancels its fault too.
+  th.fault = null;
   switch (th.state) {
     case TState.BlockedOnSend:
     case TState.BlockedOnReceive:
@@ -428,7 +482,8 @@ export function cancelAllIPC(m: Model, epAddr: number): void {
     const th = m.tcb(t);
     if (th.reply !== null) replyUnlink(m, th.reply, t);
     th.sending = null;
-    th.state = TState.Runnable;
+    // restart_thread_if_no_fault: a thread sending a fault message stops instead.
+    th.state = th.fault === null ? TState.Runnable : TState.Inactive;
   }
   ep.queue = [];
 }
@@ -440,7 +495,8 @@ export function cancelBadgedSends(m: Model, epAddr: number, badge: bigint): void
     const th = m.tcb(t);
     if (th.state !== TState.BlockedOnSend || th.sending!.badge !== badge) return true;
     th.sending = null;
-    th.state = TState.Runnable;
+    // restart_thread_if_no_fault, as in cancelAllIPC.
+    th.state = th.fault === null ? TState.Runnable : TState.Inactive;
     return false;
   });
 }

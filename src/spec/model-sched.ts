@@ -115,6 +115,8 @@ export function decodeTCBInvocation(m: Model, label: number, args: readonly bigi
       if (target === m.cur) return E.IllegalOperation;
       const n = Math.min(Number(w), USER_CONTEXT_REGS);
       if (th.regs !== null) for (let i = 0; i < n; i++) th.regs[i] = args[i + 2]!;
+      // A faulting thread restarts where its (new) pc says.
+      if (th.fault !== null && n > 0) th.fault.pc = args[2]!;
       if ((args[0]! & FLAG_RESUME) !== 0n) restart(m, target);
       return E.NoError;
     }
@@ -154,9 +156,14 @@ export function decodeTCBInvocation(m: Model, label: number, args: readonly bigi
         return E.InvalidCapability;
       }
       if (!validFaultHandler(fh)) return E.InvalidCapability;
-      if (fh.type !== CapType.Null) throw new Error('model: installing a fault handler is outside the model');
-      // installTCBCap with a null cap: the old fault handler goes, nothing is installed.
-      m.deleteCap(tcbSlotId(target, TCB_FAULT_HANDLER));
+      // installTCBCap: the old fault handler goes; an endpoint cap is copied into the
+      // fault-handler slot (a child of the source cap as cteInsert makes it); a null cap installs nothing.
+      const fhSlot = tcbSlotId(target, TCB_FAULT_HANDLER);
+      m.deleteCap(fhSlot);
+      if (fh.type !== CapType.Null && m.cap(extra[2]!).type === CapType.Endpoint) {
+        m.insert(m.cap(extra[2]!), extra[2]!, fhSlot);
+        m.note('fault-handler-installed');
+      }
       th.mcp = Number(args[0]!);
       setPriority(m, target, Number(args[1]!));
       if (sc !== null) schedContextBindTCB(m, sc, target);

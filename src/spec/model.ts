@@ -25,17 +25,23 @@
  *   Revoke/CancelBadgedSends; deriveCap, maskCapRights, updateCapData.
  * - Object lifetime: an object is finalised when its last cap goes (caps held
  *   by the environment, outside the model, pin their objects).
- * - All system calls but Yield and NBSendWait, for threads without fault
- *   handlers (a fault stops the thread): Send, NBSend, Call, Recv, NBRecv,
- *   ReplyRecv, NBSendRecv, Wait, NBWait on endpoints, notifications and
- *   reply objects, with message registers, extra caps and their transfer.
+ * - All system calls but Yield and NBSendWait: Send, NBSend, Call, Recv,
+ *   NBRecv, ReplyRecv, NBSendRecv, Wait, NBWait on endpoints, notifications
+ *   and reply objects, with message registers, extra caps and their transfer.
+ * - Faults (handleFault): cap faults (failed lookups of the invoked cap, an
+ *   extra cap, a Recv's cap or reply cap, with the lookup failure), unknown
+ *   system calls, user exceptions and VM faults. With an endpoint cap in its
+ *   fault-handler slot the thread sends the fault message there with Call
+ *   semantics (to a waiting receiver, or queued); without one it stops. A
+ *   handler's reply applies seL4's handleFaultReply (registers written back,
+ *   restart or stop); cancelling the faulter's IPC drops its fault.
  * - TCB: ReadRegisters, WriteRegisters, Suspend, Resume, SetPriority,
- *   SetMCPriority, SetSchedParams (without installing a fault handler),
+ *   SetMCPriority, SetSchedParams (with fault handlers),
  *   BindNotification, UnbindNotification, SetTLSBase.
  * - SchedControl_ConfigureFlags; SchedContext Bind, Unbind, UnbindObject,
  *   Consumed, YieldTo (their errors and bindings; time is not modelled).
  * - Page Map/Unmap/GetAddress, PageTable Map/Unmap, ASIDPool_Assign.
- * Not covered: fault handlers and fault messages, timeout faults, time
+ * Not covered: timeout faults and timeout handlers, time
  * (budgets are never exhausted in the refinement world), CNode_Rotate, TCB
  * Configure/SetSpace/SetIPCBuffer/SetTimeoutEndpoint/CopyRegisters,
  * ASIDControl, IRQs, domains, and which runnable thread the scheduler picks.
@@ -45,6 +51,11 @@ import {
   Delivery,
   E,
   ERROR_NAMES,
+  FAULT,
+  FaultRegs,
+  FaultReply,
+  MFault,
+  TCB_FAULT_HANDLER,
   makeCap,
   mask,
   MASIDPool,
@@ -78,6 +89,7 @@ import {
   cancelIPC,
   cancelBadgedSends,
   doReplyTransfer,
+  faultName,
   receiveIPC,
   receiveSignal,
   replyRemove,
@@ -139,6 +151,13 @@ export class Model {
   replyMRs: (bigint | null)[] | null = null;
   /** Notable things that happened in the current step (coverage counts). */
   events: string[] = [];
+  /** Fault replies applied in the current step. */
+  faultReplies: FaultReply[] = [];
+  /**
+   * The FaultIP of the system call being made (set by whoever drives the
+   * model: where the calling thread's syscall instruction is); cap faults report it.
+   */
+  pc = 0n;
 
   note(e: string): void {
     this.events.push(e);
@@ -177,6 +196,31 @@ export class Model {
       if (n === 0) return { slot, left: 0 };
       const next = this.cap(slot);
       if (next.type !== CapType.CNode) return { slot, left: n };
+      node = next;
+    }
+  }
+
+  /**
+   * The lookup failure of a thread's failed lookupSlot(cptr), as the words of
+   * seL4's setMRs_lookup_failure: [1] invalid root, [2, bitsLeft] missing
+   * capability, [3, bitsLeft, bitsFound] depth mismatch, [4, bitsLeft,
+   * guardFound, bitsFound] guard mismatch (guardFound is the CNode's guard,
+   * as seL4 reports it). Null if the lookup succeeds.
+   */
+  lookupFailure(t: number, cptr: bigint): bigint[] | null {
+    let node = this.cap(tcbSlotId(t, TCB_CTABLE));
+    if (node.type !== CapType.CNode) return [1n];
+    let n = WORD_BITS;
+    for (;;) {
+      const levelBits = node.size + node.guardSize;
+      const guard = node.guardSize > n ? null : (cptr >> BigInt(n - node.guardSize)) & mask(node.guardSize);
+      if (guard !== node.guard) return [4n, BigInt(n), node.guard, BigInt(node.guardSize)];
+      if (levelBits > n) return [3n, BigInt(n), BigInt(levelBits)];
+      const index = Number((cptr >> BigInt(n - levelBits)) & mask(node.size));
+      n -= levelBits;
+      if (n === 0) return null;
+      const next = this.cap(slotId(node.obj, index));
+      if (next.type !== CapType.CNode) return null;
       node = next;
     }
   }
@@ -447,17 +491,72 @@ export class Model {
     this.cur = t;
     this.deliveries = [];
     this.replyMRs = null;
+    this.faultReplies = [];
   }
 
   private result(err: number | null): StepResult {
     if (err !== null) this.note(err === 0 ? 'ok' : `err:${ERROR_NAMES[err]}`);
-    return { err, reply: err === 0 ? this.replyMRs : null, deliveries: this.deliveries };
+    return { err, reply: err === 0 ? this.replyMRs : null, deliveries: this.deliveries, faultReplies: this.faultReplies };
   }
 
-  /** A cap fault with no fault handler: the thread stops. */
-  fault(t: number): void {
-    this.tcb(t).state = TState.Inactive;
+  // -------------------------------------------------------------- faults
+
+  /**
+   * seL4's handleFault: if the thread's fault-handler slot holds an endpoint
+   * cap, the fault is sent there as a blocking send with Call semantics
+   * (sendFaultIPC: the cap's badge and grant rights; the thread's SC may be
+   * donated); otherwise the thread stops (handleNoFaultHandler).
+   */
+  fault(t: number, f: MFault): void {
+    const th = this.tcb(t);
     this.note('fault');
+    const h = this.cap(tcbSlotId(t, TCB_FAULT_HANDLER));
+    if (h.type !== CapType.Endpoint) {
+      th.state = TState.Inactive;
+      this.note(`fault-${faultName(f.type)}-no-handler`);
+      return;
+    }
+    th.fault = f;
+    sendIPC(this, true, false, h.badge, (h.rights & RIGHT_GRANT) !== 0, (h.rights & 8) !== 0, th.sc !== null, t, h.obj, { label: 0, mrs: [], caps: [] });
+  }
+
+  /**
+   * A cap fault (seL4_Fault_CapFault) on cptr: [FaultIP, cptr, inReceivePhase,
+   * lookup failure...]. lookup null: seL4 reports whatever lookup failure it
+   * recorded last (lookupReply finding a cap that is not a reply cap), unknown here.
+   */
+  capFault(t: number, pc: bigint, cptr: bigint, inRecv: boolean, lookup: bigint[] | null): void {
+    const head = [pc, cptr & mask(64), inRecv ? 1n : 0n];
+    this.fault(t, lookup === null ? { type: FAULT.CapFault, mrs: head, length: null, pc } : { type: FAULT.CapFault, mrs: [...head, ...lookup], length: 3 + lookup.length, pc });
+  }
+
+  /** An unknown system call n: [FaultIP, sp, ra, a0..a6, n]. */
+  unknownSyscall(t: number, n: bigint, r: FaultRegs): void {
+    this.begin(t);
+    const mrs = [r.pc, r.sp, r.ra, ...r.a.slice(0, 7), n & mask(64)];
+    this.fault(t, { type: FAULT.UnknownSyscall, mrs, length: mrs.length, pc: r.pc });
+  }
+
+  /** A user exception (riscv: scause as the number, code 0): [FaultIP, sp, number, code]. */
+  userException(t: number, num: bigint, code: bigint, r: FaultRegs): void {
+    this.begin(t);
+    this.fault(t, { type: FAULT.UserException, mrs: [r.pc, r.sp, num, code], length: 4, pc: r.pc });
+  }
+
+  /**
+   * A VM fault (riscv64 handleVMFault): [FaultIP, address, prefetch, FSR] with
+   * the cause normalised: instruction faults report 1 (prefetch 1), loads 5, stores 7.
+   */
+  vmFault(t: number, addr: bigint, scause: number, r: FaultRegs): void {
+    this.begin(t);
+    const instr = scause === 1 || scause === 12;
+    const fsr = instr ? 1n : scause === 5 || scause === 13 ? 5n : 7n;
+    this.fault(t, { type: FAULT.VMFault, mrs: [r.pc, addr & mask(64), instr ? 1n : 0n, fsr], length: 4, pc: r.pc });
+  }
+
+  /** The result of a fault step (nothing is returned to the faulting thread). */
+  faultResult(): StepResult {
+    return this.result(null);
   }
 
   /** seL4_Call: invoke a cap and wait for the reply. */
@@ -504,14 +603,14 @@ export class Model {
   private handleInvocation(t: number, cptr: bigint, msg: Message, isCall: boolean, isBlocking: boolean, canDonate: boolean, firstPhase: boolean): number | null {
     const slot = this.lookupSlot(t, cptr);
     if (slot === null) {
-      if (isBlocking) this.fault(t);
+      if (isBlocking) this.capFault(t, this.pc, cptr, false, this.lookupFailure(t, cptr));
       return null;
     }
     const extra: SlotId[] = [];
     for (const p of msg.caps) {
       const s = this.lookupSlot(t, p);
       if (s === null) {
-        if (isBlocking) this.fault(t);
+        if (isBlocking) this.capFault(t, this.pc, p, false, this.lookupFailure(t, p));
         return null;
       }
       extra.push(s);
@@ -568,14 +667,16 @@ export class Model {
   /** seL4's handleRecv (MCS). */
   private handleRecv(t: number, cptr: bigint, blocking: boolean, canReply: boolean, replyCptr: bigint): void {
     const s = this.lookupSlot(t, cptr);
-    if (s === null) return this.fault(t);
+    if (s === null) return this.capFault(t, this.pc, cptr, true, this.lookupFailure(t, cptr));
     const c = this.cap(s);
     if (c.type === CapType.Endpoint && (c.rights & RIGHT_READ) !== 0) {
       let reply: number | null = null;
       if (canReply) {
         // seL4's lookupReply: the reply register must name a reply cap.
+        // A failed lookup reports its lookup failure; a cap of another type reports the last one recorded.
         const r = this.lookupSlot(t, replyCptr);
-        if (r === null || this.cap(r).type !== CapType.Reply) return this.fault(t);
+        if (r === null) return this.capFault(t, this.pc, replyCptr, true, this.lookupFailure(t, replyCptr));
+        if (this.cap(r).type !== CapType.Reply) return this.capFault(t, this.pc, replyCptr, true, null);
         reply = this.cap(r).obj;
       }
       receiveIPC(this, t, c.obj, blocking, reply);
@@ -588,7 +689,8 @@ export class Model {
         return;
       }
     }
-    this.fault(t);
+    // Not a cap to receive on: a cap fault with a missing-capability lookup failure, no bits left.
+    this.capFault(t, this.pc, cptr, true, [2n, 0n]);
   }
 
   // -------------------------------------------------- CNode and Untyped
@@ -696,7 +798,7 @@ export class Model {
       case OBJ.TCB:
         this.tcbs.set(addr, {
           addr, state: TState.Inactive, on: 0, reply: null, sending: null, prio: 0, mcp: 0, sc: null, ntfn: null,
-          rcv: { cnode: 0n, index: 0n, depth: 0n }, hasBuffer: false, regs: new Array<bigint>(32).fill(0n),
+          rcv: { cnode: 0n, index: 0n, depth: 0n }, hasBuffer: false, regs: new Array<bigint>(32).fill(0n), fault: null,
         });
         return makeCap(CapType.Thread, addr, bits);
       case OBJ.Endpoint:

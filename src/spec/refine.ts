@@ -26,6 +26,14 @@
  * new TCB that gets to run (it has no CSpace) faults at once. A world may
  * start with thread 0 as a passive server (waiting in Recv, no SC).
  *
+ * Faults: bad cptrs (cap faults), unknown system call numbers, user
+ * exceptions and VM faults (through the driver) are steps of their own; a
+ * world may start with every thread's fault handler set to the second
+ * endpoint, and TCB_SetSchedParams installs handlers. Fault messages are
+ * checked like any delivery, and a handler's reply by the registers it
+ * rewrote and where the faulter restarts (Coverage.faultTable counts
+ * delivered / queued / received / no handler / replied per fault type).
+ *
  * Cap arguments are resolved against the model when a step is applied
  * (CapArg), so random traces mostly name caps of the right type and, for
  * IPC, endpoints someone waits on and reply objects a caller waits on.
@@ -41,12 +49,12 @@ import { CapType } from '../kernel/cap.js';
 import { checkInvariants } from '../kernel/invariants/index.js';
 import type { CNode } from '../kernel/object/cnode.js';
 import type { SchedContext } from '../kernel/object/schedcontext.js';
-import { REG_A0, REG_A1, REG_A2, REG_A6, REG_NEXT_IP, REG_T0, TCB, TCB_CTABLE } from '../kernel/object/tcb.js';
+import { REG_A0, REG_A1, REG_A2, REG_A6, REG_NEXT_IP, REG_PC, REG_RA, REG_SP, REG_T0, TCB, TCB_CTABLE } from '../kernel/object/tcb.js';
 import { ObjectType } from '../kernel/objecttype.js';
 import { Syscall } from '../kernel/syscall.js';
 import { KernelDriver, SYSCALL_SITE } from '../fuzz/driver.js';
 import { abstractKernel, abstractModel, KernelScope, modelFromKernel, Snapshot } from './abstract.js';
-import { ERROR_NAMES, Message, Model, slotId, StepResult, TState } from './model.js';
+import { ERROR_NAMES, Message, Model, slotId, StepResult, TCB_FAULT_HANDLER, tcbSlotId, TState } from './model.js';
 import { restart } from './model-ipc.js';
 import { findVSpaceForASID } from './model-vspace.js';
 import { schedContextBindTCB, schedContextUnbindAll, schedContextUnbindTCB } from './model-sched.js';
@@ -109,7 +117,18 @@ export type SpecOp =
   | { kind: 'replyRecv'; reply: CapArg; target: CapArg; dest: CapArg | null; msg: MsgArg; rcv: RcvArg | null }
   /** seL4_Call of a kernel-object invocation (TCB, SchedContext, SchedControl, VSpace). */
   | { kind: 'invoke'; label: number; target: CapArg; caps: CapArg[]; args: bigint[] }
-  | { kind: 'badcptr'; syscall: 'call' | 'send' | 'nbsend' | 'recv'; cptr: bigint }
+  /**
+   * A system call on a cptr whose lookup fails (a cap fault): as the invoked
+   * cap, or ('recv-reply') as the reply cap of a Recv on an endpoint, or
+   * ('recv-notreply') a Recv whose reply register names a cap that is not a reply cap.
+   */
+  | { kind: 'badcptr'; syscall: 'call' | 'send' | 'nbsend' | 'recv' | 'recv-reply' | 'recv-notreply'; cptr: bigint }
+  /**
+   * A fault that is not a cap fault: an unknown system call number n, a user
+   * exception (scause n), or a VM fault (scause n) at addr; regs are the
+   * faulting thread's pc (user and VM faults), sp, ra, a0..a6.
+   */
+  | { kind: 'fault'; what: 'unknown-syscall' | 'user-exception' | 'vm'; n: bigint; addr: bigint; regs: bigint[] }
   /** Not generated: environment actions, for messages. */
   | { kind: 'env'; what: string };
 
@@ -158,7 +177,16 @@ export class Coverage {
     });
     const ev = [...this.events].sort((a, b) => a[0].localeCompare(b[0])).map(([k, n]) => `${k}=${n}`);
     const st = [...this.states].sort((a, b) => a[0].localeCompare(b[0])).map(([k, n]) => `${k}=${n}`);
-    return `${lines.join('\n')}\nevents: ${ev.join(' ')}\nsteps in states: ${st.join(' ')}\nskipped ${this.skipped}, stalled ${this.stalled}`;
+    return `${lines.join('\n')}\nevents: ${ev.join(' ')}\nsteps in states: ${st.join(' ')}\nskipped ${this.skipped}, stalled ${this.stalled}\n${this.faultTable()}`;
+  }
+
+  /** Fault delivery by fault type: delivered to a waiting receiver, queued on the handler endpoint, received later, no handler, replied to. */
+  faultTable(): string {
+    const kinds = ['delivered', 'queued', 'received', 'no-handler', 'replied-restart', 'replied-stop'];
+    const rows = ['cap', 'unknown-syscall', 'user-exception', 'vm'].map(
+      (f) => `fault ${f.padEnd(16)} ${kinds.map((k) => `${k} ${this.events.get(`fault-${f}-${k}`) ?? 0}`).join('  ')}`,
+    );
+    return rows.join('\n');
   }
 }
 
@@ -181,6 +209,8 @@ export function opName(op: SpecOp): string {
       return op.dest === null ? 'ReplyRecv' : 'NBSendRecv';
     case 'badcptr':
       return `badcptr-${op.syscall}`;
+    case 'fault':
+      return `fault-${op.what}`;
     case 'env':
       return `env:${op.what}`;
   }
@@ -209,13 +239,17 @@ export class RefineWorld {
    * Recv on the second endpoint with its second reply object, its
    * scheduling context unbound (by the thread that runs next).
    */
-  constructor(nThreads = 3, invariants = true, coverage = new Coverage(), passiveServer = false) {
+  /**
+   * With `faultHandlers`, every thread starts with a fault handler: a copy of
+   * the original cap to the second endpoint (where a passive server waits).
+   */
+  constructor(nThreads = 3, invariants = true, coverage = new Coverage(), passiveServer = false, faultHandlers = false) {
     const d = new KernelDriver({ check: invariants ? checkInvariants : null });
     this.d = d;
     this.coverage = coverage;
     this.rootCNode = d.root.slots[TCB_CTABLE]!.cap.obj as CNode;
     this.scope = { rootCNode: this.rootCNode, rootTCB: d.root, rootSC: d.root.sc };
-    this.build(nThreads);
+    this.build(nThreads, faultHandlers);
     if (passiveServer) this.makePassiveServer();
     this.model = modelFromKernel(d.k, this.scope);
   }
@@ -235,7 +269,7 @@ export class RefineWorld {
     if (cur < 1 || e !== 0) throw new Error(`refinement world: unbinding thread 0's SC failed (${cur}, ${e})`);
   }
 
-  private build(n: number): void {
+  private build(n: number, faultHandlers: boolean): void {
     const d = this.d;
     const bi = d.m.booted.bootInfo;
     let next = bi.empty.start;
@@ -294,6 +328,9 @@ export class RefineWorld {
       move(cnodes + i, SLOT.PageTable2, pts + 4 * i + 2);
       move(cnodes + i, SLOT.PageTable3, pts + 4 * i + 3);
     }
+    // The fault handlers' source: a copy of the second endpoint's cap in the root CNode, deleted once installed.
+    const fh = next++;
+    if (faultHandlers) inv(seL4_CapInitThreadCNode, InvocationLabel.CNodeCopy, [fh, 64, eps + 1, 64, 15], [seL4_CapInitThreadCNode]);
     for (let e = 0; e < 2; e++) {
       move(cnodes, SLOT.EP0 + e, eps + e);
       move(cnodes, SLOT.Ntfn0 + e, ntfns + e);
@@ -306,11 +343,12 @@ export class RefineWorld {
       const tcb = tcbs + i;
       inv(tcb, InvocationLabel.TCBConfigure, [GUARD_DATA, 0, 0x500000 + 4096 * i], [cnodes + i, seL4_CapInitThreadVSpace, buffers + i]);
       inv(bi.schedcontrol.start, InvocationLabel.SchedControlConfigureFlags, [1_000_000, 1_000_000, 0, 0, 0], [scs + i]);
-      inv(tcb, InvocationLabel.TCBSetSchedParams, [255, 100], [seL4_CapInitThreadTCB, scs + i, 0]);
+      inv(tcb, InvocationLabel.TCBSetSchedParams, [255, 100], [seL4_CapInitThreadTCB, scs + i, faultHandlers ? fh : 0]);
       const t = this.rootCNode.slots[tcb]!.cap.obj as TCB;
       this.threads.push(t);
       this.scAddrs.push((this.rootCNode.slots[scs + i]!.cap.obj as SchedContext).paddr);
     }
+    if (faultHandlers) inv(seL4_CapInitThreadCNode, InvocationLabel.CNodeDelete, [fh, 64]);
     for (let i = 0; i < n; i++) move(cnodes + i, SLOT.CNode, cnodes + i);
     for (let i = 0; i < n; i++) inv(tcbs + i, InvocationLabel.TCBResume, []);
     this.tcbCptrs = Array.from({ length: n }, (_, i) => tcbs + i);
@@ -399,9 +437,11 @@ export class RefineWorld {
     const t = m.tcb(addr);
     if (t.sc !== null && !m.sc(t.sc).configured) {
       const sc = t.sc;
-      const bad = act('TCBSetSchedParams', this.tcbCptrs[tid]!, InvocationLabel.TCBSetSchedParams, [t.mcp, t.prio], [seL4_CapInitThreadTCB, 0, 0], () =>
-        schedContextUnbindTCB(m, sc),
-      );
+      // (The null cap from slot 0 of the root CNode as fault handler removes the thread's fault handler.)
+      const bad = act('TCBSetSchedParams', this.tcbCptrs[tid]!, InvocationLabel.TCBSetSchedParams, [t.mcp, t.prio], [seL4_CapInitThreadTCB, 0, 0], () => {
+        m.deleteCap(tcbSlotId(addr, TCB_FAULT_HANDLER));
+        schedContextUnbindTCB(m, sc);
+      });
       if (bad !== null) return bad;
     }
     if (t.sc !== null) return null;
@@ -438,8 +478,8 @@ export class RefineWorld {
       const m = this.model;
       const t = m.tcb(cur.paddr);
       if (t.state !== TState.Runnable) return `the kernel runs TCB ${cur.paddr.toString(16)}, which the model has ${t.state}`;
-      m.fault(cur.paddr);
       t.regs = null;
+      m.capFault(cur.paddr, BigInt(SYSCALL_SITE), 0n, true, m.lookupFailure(cur.paddr, 0n));
       cur.setReg(REG_A0, 0, 0);
       d.syscall(Syscall.Recv);
       const bad = compare({ kind: 'env', what: 'foreign thread faults' }, ...this.snapshots());
@@ -577,11 +617,6 @@ export class RefineWorld {
     if (op.kind !== 'invoke') return true;
     const target = capAt(resolved.target);
     if (target === null) return true;
-    // Installing a fault handler (fault IPC is not modelled).
-    if (op.label === InvocationLabel.TCBSetSchedParams && target.type === CapType.Thread) {
-      const fh = capAt(resolved.caps![2]);
-      if (fh !== null && fh.type === CapType.Endpoint && (fh.rights & 1) !== 0 && (fh.rights & 12) !== 0) return false;
-    }
     // Rewriting the registers of a sender in the middle of its send (its message would change).
     if (op.label === InvocationLabel.TCBWriteRegisters && target.type === CapType.Thread && this.tidOf(target.obj) >= 0) {
       if (m.tcb(target.obj).state === TState.BlockedOnSend && ((resolved.args![0] ?? 0n) & 1n) === 0n) return false;
@@ -629,6 +664,8 @@ export class RefineWorld {
       k.writeWord(buf + IPCBUF_RECEIVE_DEPTH, ...word(path.depth));
     };
     m.events = [];
+    // System calls are made from the driver's syscall site (cap faults report it).
+    m.pc = BigInt(SYSCALL_SITE);
     this.noteState();
     let expected: StepResult;
     let isCall = false;
@@ -733,6 +770,16 @@ export class RefineWorld {
       case 'badcptr': {
         const cptr = op.cptr | (1n << 63n);
         const msg: Message = { label: op.syscall === 'call' ? InvocationLabel.CNodeDelete : 0, mrs: [], caps: [] };
+        if (op.syscall === 'recv-reply' || op.syscall === 'recv-notreply') {
+          // Recv on an endpoint with a bad reply cptr: a cap fault on the reply cptr, in the receive phase.
+          const ep = BigInt(this.choose(tid, Number(op.cptr % 7n), [CapType.Endpoint]));
+          const reply = op.syscall === 'recv-reply' ? cptr : BigInt(this.chooseFull(tid, Number(op.cptr % 31n)));
+          expected = m.recv(t.paddr, ep, true, true, reply);
+          setWord(REG_A0, ep);
+          setWord(REG_A6, reply);
+          d.syscall(Syscall.Recv);
+          break;
+        }
         if (op.syscall === 'recv') {
           expected = m.recv(t.paddr, cptr, true, true, 0n);
           setWord(REG_A6, 0n);
@@ -745,6 +792,32 @@ export class RefineWorld {
         writeMsg(msg);
         setWord(REG_A0, cptr);
         d.syscall(op.syscall === 'recv' ? Syscall.Recv : op.syscall === 'call' ? Syscall.Call : op.syscall === 'send' ? Syscall.Send : Syscall.NBSend);
+        break;
+      }
+      case 'fault': {
+        // The registers the fault message carries are set first; syscalls fault at the syscall site.
+        const pc = op.what === 'unknown-syscall' ? BigInt(SYSCALL_SITE) : op.regs[0] ?? 0n;
+        const [sp, ra, ...a] = [op.regs[1] ?? 0n, op.regs[2] ?? 0n, ...op.regs.slice(3, 10)];
+        while (a.length < 7) a.push(0n);
+        setWord(REG_PC, pc);
+        setWord(REG_NEXT_IP, pc);
+        setWord(REG_SP, sp);
+        setWord(REG_RA, ra);
+        a.forEach((v, i) => setWord(REG_A0 + i, v));
+        const regs = { pc, sp, ra, a };
+        if (op.what === 'unknown-syscall') {
+          m.unknownSyscall(t.paddr, op.n, regs);
+          d.syscall(Number(BigInt.asIntN(64, op.n)));
+        } else if (op.what === 'user-exception') {
+          m.userException(t.paddr, op.n, 0n, regs);
+          d.userException(Number(op.n), 0);
+        } else {
+          m.vmFault(t.paddr, op.addr, Number(op.n), regs);
+          // The hart reports the normalised cause (riscv64 handleVMFault): 1 (instruction, prefetch), 5 (load), 7 (store).
+          const instr = op.n === 1n || op.n === 12n;
+          d.vmFault(Number(op.addr), instr ? 1 : op.n === 5n || op.n === 13n ? 5 : 7, instr);
+        }
+        expected = m.faultResult();
         break;
       }
       case 'env':
@@ -814,14 +887,30 @@ export class RefineWorld {
       const hi = r.getRegHi(REG_A1);
       const lo = r.getRegLo(REG_A1);
       const got = { label: msgInfoGetLabel(hi, lo), length: msgInfoGetLength(lo), extraCaps: msgInfoGetExtraCaps(lo), capsUnwrapped: msgInfoGetCapsUnwrapped(lo) };
-      const want = { label: msg.label, length: msg.length, extraCaps: msg.extraCaps, capsUnwrapped: msg.capsUnwrapped };
+      // A length the model does not know (null) is not compared; nor are unknown words.
+      const want = { label: msg.label, length: msg.length ?? got.length, extraCaps: msg.extraCaps, capsUnwrapped: msg.capsUnwrapped };
       if (JSON.stringify(got) !== JSON.stringify(want)) return `${where}: thread ${tid} received message info ${JSON.stringify(got)}, the model ${JSON.stringify(want)}`;
-      for (let i = 0; i < msg.length; i++) if (mr(r, i) !== msg.mrs[i]) return `${where}: thread ${tid} received MR${i} ${mr(r, i)}, the model ${msg.mrs[i]}`;
+      const known = msg.length ?? msg.mrs.length;
+      for (let i = 0; i < known; i++) {
+        const w = msg.mrs[i];
+        if (w !== null && w !== undefined && mr(r, i) !== w) return `${where}: thread ${tid} received MR${i} ${mr(r, i)}, the model ${w}`;
+      }
       const b = k.lookupIPCBuffer(true, r);
       for (let i = 0; i < 3; i++) {
         if ((msg.capsUnwrapped & (1 << i)) === 0) continue;
         const badge = (BigInt(k.readWordHi(b + IPCBUF_CAPS_OR_BADGES + 8 * i)) << 32n) | BigInt(k.readWordLo(b + IPCBUF_CAPS_OR_BADGES + 8 * i));
         if (badge !== msg.badges[i]) return `${where}: thread ${tid} received unwrapped badge ${badge} at ${i}, the model ${msg.badges[i]}`;
+      }
+    }
+    // Fault replies: the registers they wrote, and where a restarted thread resumes.
+    for (const fr of expected.faultReplies ?? []) {
+      const tid = this.tidOf(fr.tcb);
+      if (tid < 0) continue;
+      const r = this.threads[tid]!;
+      for (const [i, v] of fr.regs) if (reg(r, i) !== v) return `${where}: fault reply: thread ${tid} register ${i} is ${reg(r, i)}, the model ${v}`;
+      if (fr.restart && fr.pc !== null) {
+        if (reg(r, REG_PC) !== fr.pc) return `${where}: fault reply: thread ${tid} restarts at ${reg(r, REG_PC)}, the model ${fr.pc}`;
+        if (k.curThread === r && reg(r, REG_NEXT_IP) !== fr.pc) return `${where}: fault reply: thread ${tid} resumes at NextIP ${reg(r, REG_NEXT_IP)}, the model ${fr.pc}`;
       }
     }
     return null;

@@ -106,6 +106,51 @@ export interface MTCB {
   hasBuffer: boolean;
   /** seL4_UserContext registers, when the model knows them (a TCB that never ran); else null. */
   regs: bigint[] | null;
+  /**
+   * The fault being handled (seL4's tcbFault): set when the thread faults with a
+   * fault handler, until the handler replies or the thread's IPC is cancelled.
+   */
+  fault: MFault | null;
+}
+
+/** seL4_FaultType values the model handles (riscv64, MCS). */
+export const FAULT = { CapFault: 1, UnknownSyscall: 2, UserException: 3, Timeout: 5, VMFault: 6 } as const;
+export const FAULT_NAMES: Record<number, string> = { 1: 'CapFault', 2: 'UnknownSyscall', 3: 'UserException', 5: 'Timeout', 6: 'VMFault' };
+
+/**
+ * A pending fault: its type (the fault message's label) and the fault message
+ * (seL4's setMRs_fault), computed when the thread faults from the registers
+ * it faulted with. A null word or length: unknown to the model (a cap fault
+ * whose lookup failure seL4 leaves as it was). pc: the thread's FaultIP,
+ * where it restarts if the handler's reply does not rewrite it.
+ */
+export interface MFault {
+  readonly type: number;
+  readonly mrs: readonly (bigint | null)[];
+  readonly length: number | null;
+  pc: bigint | null;
+}
+
+/** The registers of a faulting thread the fault messages carry (seL4_UserContext order: pc 0, ra 1, sp 2, a0..a6 16..22). */
+export interface FaultRegs {
+  pc: bigint;
+  ra: bigint;
+  sp: bigint;
+  /** a0..a6. */
+  a: readonly bigint[];
+}
+/** seL4_UserContext indices. */
+export const UC = { pc: 0, ra: 1, sp: 2, a0: 16 } as const;
+
+/** A fault handler's reply applied to the faulting thread (seL4's handleFaultReply). */
+export interface FaultReply {
+  tcb: number;
+  type: number;
+  /** Whether the thread restarts (else it is left Inactive). */
+  restart: boolean;
+  /** seL4_UserContext registers the reply wrote, by index, and where the thread resumes (null: unknown). */
+  regs: [number, bigint][];
+  pc: bigint | null;
 }
 
 export interface MEndpoint {
@@ -156,8 +201,10 @@ export interface MASIDPool {
 /** A message as delivered to a receiver's registers and IPC buffer. */
 export interface DeliveredMessage {
   label: number;
-  length: number;
-  mrs: bigint[];
+  /** null: unknown to the model (then only the known words of mrs are checked). */
+  length: number | null;
+  /** null entries: unknown to the model. */
+  mrs: (bigint | null)[];
   extraCaps: number;
   capsUnwrapped: number;
   /** Badges of unwrapped caps by position (caps_or_badges). */
@@ -177,6 +224,8 @@ export interface StepResult {
   /** A successful reply's message registers when they carry results (null entries: unknown to the model). */
   reply: (bigint | null)[] | null;
   deliveries: Delivery[];
+  /** Fault replies applied in this step. */
+  faultReplies?: FaultReply[];
 }
 
 // seL4 constants used by the model (libsel4 errors.h, constants.h, object-api, the riscv64 MCS configuration).
