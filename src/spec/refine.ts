@@ -667,6 +667,14 @@ export class RefineWorld {
     // System calls are made from the driver's syscall site (cap faults report it).
     m.pc = BigInt(SYSCALL_SITE);
     this.noteState();
+    // A Call of `target` with `msg`: the model's outcome, then the same Call in the kernel.
+    const callBoth = (target: bigint, msg: Message): StepResult => {
+      const r = m.call(t.paddr, target, msg);
+      writeMsg(msg);
+      setWord(REG_A0, target);
+      d.syscall(Syscall.Call);
+      return r;
+    };
     let expected: StepResult;
     let isCall = false;
     switch (op.kind) {
@@ -687,10 +695,7 @@ export class RefineWorld {
         const args = [BigInt(dest), BigInt(op.destDepth), BigInt(src), BigInt(op.srcDepth), BigInt(op.rights), op.data];
         args.length = Math.max(0, args.length - op.cut);
         const msg: Message = { label: op.label, mrs: args, caps: op.cut >= 3 ? [] : [srcRoot] };
-        expected = m.call(t.paddr, target, msg);
-        writeMsg(msg);
-        setWord(REG_A0, target);
-        d.syscall(Syscall.Call);
+        expected = callBoth(target, msg);
         isCall = true;
         break;
       }
@@ -701,10 +706,7 @@ export class RefineWorld {
         const args = [BigInt(op.type), BigInt(op.size), op.depth === 0 ? 0n : root, BigInt(op.depth), BigInt(offset), BigInt(op.count)];
         args.length = Math.max(0, args.length - op.cut);
         const msg: Message = { label: InvocationLabel.UntypedRetype, mrs: args, caps: [root] };
-        expected = m.call(t.paddr, target, msg);
-        writeMsg(msg);
-        setWord(REG_A0, target);
-        d.syscall(Syscall.Call);
+        expected = callBoth(target, msg);
         isCall = true;
         break;
       }
@@ -716,10 +718,7 @@ export class RefineWorld {
           return null;
         }
         const msg: Message = { label: op.label, mrs: op.args, caps };
-        expected = m.call(t.paddr, target, msg);
-        writeMsg(msg);
-        setWord(REG_A0, target);
-        d.syscall(Syscall.Call);
+        expected = callBoth(target, msg);
         isCall = true;
         break;
       }
@@ -736,10 +735,7 @@ export class RefineWorld {
         const target = this.resolve(tid, op.target);
         const msg = this.resolveMsg(tid, op.msg, target);
         setRcv(op.rcv);
-        expected = m.call(t.paddr, target, msg);
-        writeMsg(msg);
-        setWord(REG_A0, target);
-        d.syscall(Syscall.Call);
+        expected = callBoth(target, msg);
         isCall = true;
         break;
       }
