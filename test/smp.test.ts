@@ -33,6 +33,7 @@ import {
   seL4_TCB_SetPriority,
   seL4_TCB_Suspend,
   seL4_CapInitThreadTCB,
+  seL4_CapInitThreadSC,
   seL4_EndpointObject,
   seL4_NotificationObject,
   seL4_ReplyObject,
@@ -656,4 +657,21 @@ test('RISC-V ELF threads on cores 1 and 2 compute at the same time on the emulat
   assert.deepEqual(got.map((g) => g.label).sort(), [1, 2]);
   // Both finish after about 0.6 ms: in parallel, not one after the other (1.2 ms).
   for (const g of got) assert.ok(g.at > 550_000 && g.at < 800_000, `finished at ${g.at} ns`);
+});
+
+test('a thread that reconfigures its own SC with core 1\'s SchedControl continues on core 1', () => {
+  const seen: number[] = [];
+  runRoot(
+    function* ({ m, bi }) {
+      seen.push(m.activeCore);
+      assert.equal(yield* seL4_SchedControl_ConfigureFlags(bi.schedcontrol.start + 1, seL4_CapInitThreadSC, 5000, 5000, 0, 0, 0), 0);
+      // The ConfigureFlags call returned on core 1: the root task migrated with its SC.
+      seen.push(m.activeCore, m.booted.rootTCB.affinity);
+      assert.equal(m.kernel.nodes[0]!.curThread, m.kernel.nodes[0]!.idleThread);
+      yield* sel4ts_Work(10_000);
+      seen.push(m.activeCore);
+    },
+    { kernel: { numCores: 2 } },
+  );
+  assert.deepEqual(seen, [0, 1, 1, 1]);
 });
