@@ -150,6 +150,24 @@ function checkReadyQueues(k: Kernel, node: NodeState, now: number): number {
   return queued;
 }
 
+/**
+ * What holds for every thread in a ready queue (`ready`) or a release queue
+ * (`queue` names it) of `node`: live and registered, linked back to `prev`,
+ * flagged for that queue only, of that core, runnable with an active SC, and
+ * nobody's current thread.
+ */
+function checkQueuedThread(k: Kernel, name: string, node: NodeState, queue: string, t: TCB, prev: TCB | null, ready: boolean): void {
+  if (!(t.live && k.tcbs.has(t))) fail(name, `${queue} holds deleted or idle thread ${t.name}`);
+  if (t.schedPrev !== prev) fail(name, `${t.name}.schedPrev is inconsistent in ${queue}`);
+  if (t.inReadyQueue !== ready || t.inReleaseQueue === ready) {
+    fail(name, `${t.name} is in ${queue} with flags ready=${t.inReadyQueue} release=${t.inReleaseQueue}`);
+  }
+  if (t.affinity !== node.core) fail(name, `${t.name} (affinity ${t.affinity}) is in ${queue}, which belongs to core ${node.core}`);
+  if (!runnable(t)) fail(name, `${t.name} is in ${queue} in state ${ThreadState[t.state]}`);
+  if (!activeSC(t)) fail(name, `${t.name} is in ${queue} without an active SC`);
+  if (isCurrent(k, t)) fail(name, `the current thread ${t.name} is in ${queue}`);
+}
+
 /** Index of the lowest set bit of a non-zero word. */
 function lowestBit(x: number): number {
   return 31 - Math.clz32(x & -x);
@@ -163,16 +181,11 @@ function walkReadyQueue(k: Kernel, node: NodeState, now: number, d: number, p: n
   const idx = d * k.config.numPriorities + p;
   let prev: TCB | null = null;
   let n = 0;
+  const queue = `${c}ready queue (${d}, ${p})`;
   for (let t: TCB | null = node.readyHead[idx]!; t !== null; t = t.schedNext) {
-    if (++n > limit) fail(name, `${c}ready queue (${d}, ${p}) has a cycle`);
-    if (!(t.live && k.tcbs.has(t))) fail(name, `${c}ready queue (${d}, ${p}) holds deleted or idle thread ${t.name}`);
-    if (t.schedPrev !== prev) fail(name, `${t.name}.schedPrev is inconsistent in ${c}ready queue (${d}, ${p})`);
-    if (!t.inReadyQueue || t.inReleaseQueue) fail(name, `${t.name} is in ${c}ready queue (${d}, ${p}) with flags ready=${t.inReadyQueue} release=${t.inReleaseQueue}`);
-    if (t.domain !== d || t.priority !== p) fail(name, `${t.name} (domain ${t.domain}, priority ${t.priority}) is in ${c}ready queue (${d}, ${p})`);
-    if (t.affinity !== node.core) fail(name, `${t.name} (affinity ${t.affinity}) is in the ready queue of core ${node.core}`);
-    if (!runnable(t)) fail(name, `${t.name} is in a ready queue in state ${ThreadState[t.state]}`);
-    if (!activeSC(t)) fail(name, `${t.name} is in a ready queue without an active SC`);
-    if (isCurrent(k, t)) fail(name, `the current thread ${t.name} is in a ready queue`);
+    if (++n > limit) fail(name, `${queue} has a cycle`);
+    checkQueuedThread(k, name, node, queue, t, prev, true);
+    if (t.domain !== d || t.priority !== p) fail(name, `${t.name} (domain ${t.domain}, priority ${t.priority}) is in ${queue}`);
     const r = t.sc!.refills;
     if (!r.refillReady(now) || !r.refillSufficient(0)) {
       fail(name, `${t.name} is in a ready queue but its head refill (${r.headTime}, ${r.headAmount}) is not released and sufficient at ${now}`);
@@ -203,18 +216,13 @@ function checkReleaseQueue(k: Kernel, node: NodeState, now: number): number {
   const limit = k.tcbs.size + 1;
   let prev: TCB | null = null;
   let n = 0;
+  const queue = k.nodes.length > 1 ? `the release queue of core ${node.core}` : 'the release queue';
   for (let t = node.releaseHead; t !== null; t = t.schedNext) {
-    if (++n > limit) fail(name, 'the release queue has a cycle');
-    if (!(t.live && k.tcbs.has(t))) fail(name, `the release queue holds deleted or idle thread ${t.name}`);
-    if (t.schedPrev !== prev) fail(name, `${t.name}.schedPrev is inconsistent in the release queue`);
-    if (!t.inReleaseQueue || t.inReadyQueue) fail(name, `${t.name} is in the release queue with flags ready=${t.inReadyQueue} release=${t.inReleaseQueue}`);
-    if (t.affinity !== node.core) fail(name, `${t.name} (affinity ${t.affinity}) is in the release queue of core ${node.core}`);
-    if (!runnable(t)) fail(name, `${t.name} is in the release queue in state ${ThreadState[t.state]}`);
-    if (!activeSC(t)) fail(name, `${t.name} is in the release queue without an active SC`);
-    if (isCurrent(k, t)) fail(name, `the current thread ${t.name} is in the release queue`);
+    if (++n > limit) fail(name, `${queue} has a cycle`);
+    checkQueuedThread(k, name, node, queue, t, prev, false);
     const r = t.sc!.refills;
-    if (r.refillReady(now)) fail(name, `${t.name} is still in the release queue although its refill at ${r.headTime} is ready at ${now}`);
-    if (prev !== null && prev.sc!.refills.headTime > r.headTime) fail(name, `the release queue is not sorted at ${t.name}`);
+    if (r.refillReady(now)) fail(name, `${t.name} is still in ${queue} although its refill at ${r.headTime} is ready at ${now}`);
+    if (prev !== null && prev.sc!.refills.headTime > r.headTime) fail(name, `${queue} is not sorted at ${t.name}`);
     prev = t;
   }
   return n;
