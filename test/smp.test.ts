@@ -50,6 +50,8 @@ import type { Machine } from '../src/machine/machine.js';
 import { attachSchedTrace, maxWindowUsage, SchedSlice, SchedTrace, totalTime } from '../src/trace/sched.js';
 import { Machine as MachineClass } from '../src/machine/machine.js';
 import { MicrokitSystem } from '../src/microkit/system.js';
+import { violatedInvariants } from '../src/kernel/invariants/index.js';
+import { tcbSchedDequeue, tcbSchedEnqueue } from '../src/kernel/sched/queues.js';
 import { recordMachine, TraceRecorder } from '../src/trace/recorder.js';
 import { Asm, a0, a1, a2, a3, s0, s1, zero, add, addi, bne } from './support/rv64asm.js';
 import { CODE_BASE, li, programElf, setCall, syscall, SYS } from './support/sel4prog.js';
@@ -674,4 +676,103 @@ test('a thread that reconfigures its own SC with core 1\'s SchedControl continue
     { kernel: { numCores: 2 } },
   );
   assert.deepEqual(seen, [0, 1, 1, 1]);
+});
+
+// ------------------------------------------------------------------ per-core invariants catch corruptions
+
+/**
+ * A 2-core state: on core 1 a busy thread runs, a lower-priority one is
+ * ready and a third waits on a notification; core 0 is idle (the root task
+ * suspended itself). Returns the kernel and the three threads.
+ */
+function twoCoreState(): { k: Machine['kernel']; running: TCB; ready: TCB; blocked: TCB } {
+  let ids: number[] = [];
+  const { m } = runRoot(
+    function* (env) {
+      const { m, vka } = env;
+      const ntfn = yield* vka.allocObject(seL4_NotificationObject);
+      const waiter = m.registerProgram(function* () {
+        yield* seL4_Wait(ntfn, null);
+      });
+      const a = yield* vka.createThread({ entry: counter(m, { count: 0 }), priority: 120, core: 1 });
+      const b = yield* vka.createThread({ entry: counter(m, { count: 0 }), priority: 110, core: 1 });
+      const c = yield* vka.createThread({ entry: waiter, priority: 130, core: 1 });
+      ids = [a.tcb, b.tcb, c.tcb].map((x) => objAt<TCB>(m, x).id);
+      yield* seL4_TCB_Suspend(seL4_CapInitThreadTCB);
+    },
+    { kernel: { numCores: 2 }, untilNs: 2_000_000 },
+  );
+  const byId = (id: number) => [...m.kernel.tcbs].find((t) => t.id === id)!;
+  const [running, ready, blocked] = ids.map(byId) as [TCB, TCB, TCB];
+  assert.equal(m.kernel.nodes[1]!.curThread, running);
+  assert.equal(ready.inReadyQueue, true);
+  assert.equal(blocked.state, ThreadState.BlockedOnNotification);
+  assert.deepEqual(violatedInvariants(m.kernel), []);
+  return { k: m.kernel, running, ready, blocked };
+}
+
+function expectViolation(k: Machine['kernel'], name: string): void {
+  const bad = violatedInvariants(k);
+  assert.ok(bad.some((v) => v.startsWith(`${name}:`)), `${name} among ${JSON.stringify(bad)}`);
+}
+
+test('per-core invariants: a thread whose affinity is not its SC\'s core', () => {
+  const { k, blocked } = twoCoreState();
+  blocked.affinity = 0;
+  expectViolation(k, 'schedContexts');
+});
+
+test('per-core invariants: a ready thread queued on one core but belonging to the other', () => {
+  const { k, ready } = twoCoreState();
+  tcbSchedDequeue(k, ready);
+  k.enterCore(0);
+  ready.affinity = 0;
+  tcbSchedEnqueue(k, ready); // into core 0's queue
+  ready.affinity = 1; // but it belongs to core 1
+  k.ipiPending = 0;
+  expectViolation(k, 'readyQueues');
+});
+
+test('per-core invariants: a core\'s current thread with another affinity, and an idle core with a ready thread', () => {
+  const a = twoCoreState();
+  a.running.affinity = 0;
+  a.running.sc!.core = 0;
+  expectViolation(a.k, 'currentThread');
+  const b = twoCoreState();
+  const n1 = b.k.nodes[1]!;
+  b.k.enterCore(1);
+  tcbSchedEnqueue(b.k, b.running);
+  n1.curThread = n1.idleThread;
+  n1.curSC = n1.idleSC;
+  expectViolation(b.k, 'idleThread');
+});
+
+test('a failing ConfigureFlags or Bind with another core\'s SC migrates nothing; the thread keeps running on its core', () => {
+  const checks: Record<string, unknown> = {};
+  runRoot(
+    function* (env) {
+      const { m, vka } = env;
+      const t = yield* vka.createThread({ entry: counter(m, { count: 0 }), priority: 100, budgetUs: 1000, periodUs: 1000, core: 1 });
+      const T = objAt<TCB>(m, t.tcb);
+      yield* sel4ts_Work(100_000);
+      // Budget below MIN_BUDGET: RangeError, the thread stays on core 1 and keeps running there.
+      checks.range = yield* seL4_SchedControl_ConfigureFlags(ctl(env, 0), t.sc, 1, 1000, 0, 0, 0);
+      checks.affinityAfterRange = T.affinity;
+      checks.stillRunning = m.kernel.nodes[1]!.curThread === T;
+      // A core-0 SC cannot be bound to a thread that already has one.
+      const sc = yield* vka.allocObject(seL4_SchedContextObject, 8);
+      assert.equal(yield* seL4_SchedControl_ConfigureFlags(ctl(env, 0), sc, 1000, 1000, 0, 0, 0), 0);
+      checks.bind = yield* seL4_SchedContext_Bind(sc, t.tcb);
+      checks.affinityAfterBind = T.affinity;
+      checks.stillRunning2 = m.kernel.nodes[1]!.curThread === T;
+      yield* seL4_TCB_Suspend(t.tcb);
+    },
+    { kernel: { numCores: 2 } },
+  );
+  assert.equal(checks.range, seL4_Error.seL4_RangeError);
+  assert.equal(checks.affinityAfterRange, 1);
+  assert.equal(checks.stillRunning, true);
+  assert.equal(checks.bind, seL4_Error.seL4_IllegalOperation);
+  assert.equal(checks.affinityAfterBind, 1);
+  assert.equal(checks.stillRunning2, true);
 });
