@@ -3,7 +3,7 @@
  */
 
 export interface CliOptions {
-  command: 'run' | 'check' | 'demo' | 'bench' | 'fuzz' | 'help' | 'version';
+  command: 'run' | 'check' | 'demo' | 'bench' | 'help' | 'version';
   /** The .system file (run, check). */
   file: string | null;
   /** Simulated time limit in ms (run, demo). */
@@ -15,7 +15,7 @@ export interface CliOptions {
   quiet: boolean;
   /** Cores of the simulated machine (run, check, demo). */
   cores: number;
-  /** Arguments after the command that it does not parse itself (bench, fuzz). */
+  /** Arguments after the command that it does not parse itself (bench). */
   rest: string[];
 }
 
@@ -50,7 +50,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   if (first === undefined) return o;
   if (first === '-h' || first === '--help' || first === 'help') return { ...o, command: 'help' };
   if (first === '--version' || first === 'version') return { ...o, command: 'version' };
-  if (first === 'bench' || first === 'fuzz') return { ...o, command: first, rest: args.slice(1) };
+  if (first === 'bench') return { ...o, command: first, rest: args.slice(1) };
   if (first === 'run' || first === 'check' || first === 'demo') {
     o.command = first;
     args.shift();

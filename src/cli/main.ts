@@ -187,21 +187,6 @@ async function bench(o: CliOptions, io: Io): Promise<number> {
   return 0;
 }
 
-async function fuzz(o: CliOptions, io: Io): Promise<number> {
-  const url = new URL('../fuzz/cli.js', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) {
-    io.err('sel4ts: the fuzz command (src/fuzz/cli.ts) is not part of this build\n');
-    return 1;
-  }
-  const mod = (await import(url.href)) as { runFuzz?: (args: string[]) => unknown };
-  if (typeof mod.runFuzz !== 'function') {
-    io.err('sel4ts: src/fuzz/cli.js does not export runFuzz\n');
-    return 1;
-  }
-  const r = await mod.runFuzz(o.rest);
-  return typeof r === 'number' ? r : 0;
-}
-
 /** Run the command line; returns the exit code. */
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   let o: CliOptions;
@@ -227,8 +212,6 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       return run(o, demoFile(), io);
     case 'bench':
       return bench(o, io);
-    case 'fuzz':
-      return fuzz(o, io);
   }
 }
 
