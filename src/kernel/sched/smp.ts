@@ -12,7 +12,8 @@
  */
 import type { Kernel } from '../kernel.js';
 import type { TCB } from '../object/tcb.js';
-import { postpone, switchSchedContext, setNextInterrupt, updateTimestamp, commitTime } from './time.js';
+import { switchSchedContext, setNextInterrupt, updateTimestamp, commitTime } from './time.js';
+import { schedContextResume } from './schedcontext.js';
 import { isSchedulable, switchToIdleThread } from './thread.js';
 import { tcbSchedEnqueue } from './queues.js';
 import { SchedulerAction } from '../node.js';
@@ -48,11 +49,9 @@ export function remoteTCBStall(k: Kernel, t: TCB): void {
   try {
     updateTimestamp(k, k.clockOf(c, self.curTime, false));
     commitTime(k);
-    if (isSchedulable(t)) {
-      const sc = t.sc!;
-      if (sc.refills.refillReady(k.curTime) && sc.refills.refillSufficient(0)) tcbSchedEnqueue(k, t);
-      else postpone(k, sc);
-    }
+    // Back to its ready queue, or to the release queue if its head refill cannot be used now.
+    schedContextResume(k, t.sc);
+    if (isSchedulable(t)) tcbSchedEnqueue(k, t);
     k.sliceEndHint = 'preempted';
     switchToIdleThread(k);
     k.schedulerAction = SchedulerAction.ResumeCurrentThread;
